@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from cases.models import Case, CaseEvent, Claim, Creditor
+from collectio.admin_site import TenantAdmin
+
+
+@admin.register(Creditor)
+class CreditorAdmin(TenantAdmin):
+    list_display = ["legal_name", "siren", "city", "mandate_reference", "commission_rate"]
+    search_fields = ["legal_name", "siren"]
+
+
+class ClaimInline(admin.TabularInline):
+    """Read-only: claims are written by cases.services so the case totals stay right."""
+
+    model = Claim
+    extra = 0
+    can_delete = False
+    fields = ["invoice_number", "invoice_date", "due_date", "principal", "debt_kind"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(TenantAdmin):
+    """State changes go through the case screens (cases.services), never a raw admin edit."""
+
+    list_display = [
+        "reference",
+        "creditor",
+        "debtor",
+        "state",
+        "outstanding_amount",
+        "next_action_at",
+    ]
+    list_filter = ["state"]
+    search_fields = ["reference", "debtor__name", "creditor__legal_name"]
+    readonly_fields = [
+        "state",
+        "resume_state",
+        "reference",
+        "principal_total",
+        "outstanding_amount",
+        "creditor",
+        "debtor",
+    ]
+    list_select_related = ["creditor", "debtor"]
+    inlines = [ClaimInline]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(TenantAdmin):
+    list_display = ["case", "at", "kind", "from_state", "to_state", "actor"]
+    list_filter = ["kind"]
+    list_select_related = ["case", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,606 @@
+"""Creditors, cases and their state machine, claims and the case timeline.
+
+Transitions only change fields in memory (django-fsm-2); ``cases.services`` saves them, writes the
+``CaseEvent`` and creates the side-effect rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import GET_STATE, RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from collectio.models import Agency, PostalAddress, Role
+from collectio.money import ZERO
+from collectio.scoping import TenantManager
+from collectio.validators import (
+    validate_iban,
+    validate_siren,
+    validate_siret,
+    validate_vat_number,
+)
+from debtors.models import Debtor
+
+
+class Creditor(PostalAddress):
+    """The agency's client, and the written convention that empowers the agency (REQ-A2)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="creditors")
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    siren = models.CharField(_("SIREN"), max_length=9, validators=[validate_siren])
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    vat_number = models.CharField(
+        _("VAT number"), max_length=20, blank=True, validators=[validate_vat_number]
+    )
+    is_private_person = models.BooleanField(
+        _("private person not acting professionally"),
+        default=False,
+        help_text=_("Decides which legal interest rate applies (L313-2 C. mon. fin.)."),
+    )
+    iban = models.CharField(_("IBAN for remittances"), max_length=34, validators=[validate_iban])
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    commission_rate = models.DecimalField(
+        _("commission rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("15.00"),
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+    )
+    # The written convention (R124-3): without all four clauses no step is allowed.
+    mandate_reference = models.CharField(_("mandate reference"), max_length=50, blank=True)
+    mandate_signed_on = models.DateField(_("mandate signed on"), null=True, blank=True)
+    mandate_sums_basis = models.TextField(_("basis and amount of the sums due"), blank=True)
+    mandate_insurance_terms = models.TextField(_("professional liability terms"), blank=True)
+    mandate_fee_terms = models.TextField(_("fee determination"), blank=True)
+    mandate_remittance_terms = models.TextField(_("terms for remitting funds"), blank=True)
+    mandate_allows_litigation = models.BooleanField(
+        _("mandate allows judicial proceedings"), default=False
+    )
+    mandate_allows_payment_plans = models.BooleanField(
+        _("agency may grant payment plans"), default=False
+    )
+    handoff_requires_approval = models.BooleanField(
+        _("judicial handoff needs the creditor's approval"), default=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = "pk"
+
+    class Meta:
+        verbose_name = _("creditor")
+        verbose_name_plural = _("creditors")
+        ordering = ["legal_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "siren"], name="creditor_unique_siren")
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def has_valid_mandate(self) -> bool:
+        return not self.missing_mandate_clauses()
+
+    def missing_mandate_clauses(self) -> list[str]:
+        names = (
+            "mandate_reference",
+            "mandate_signed_on",
+            "mandate_sums_basis",
+            "mandate_insurance_terms",
+            "mandate_fee_terms",
+            "mandate_remittance_terms",
+        )
+        return [str(self._meta.get_field(n).verbose_name) for n in names if not getattr(self, n)]
+
+
+class CaseState(models.TextChoices):
+    NEW = "new", _("New")
+    REMINDER = "reminder", _("Reminder")
+    PHONE_FOLLOWUP = "phone_followup", _("Phone follow-up")
+    FORMAL_NOTICE = "formal_notice", _("Formal notice")
+    JUDICIAL = "judicial", _("Judicial")
+    PAYMENT_PLAN = "payment_plan", _("Payment plan")
+    DISPUTED = "disputed", _("Disputed")
+    ON_HOLD = "on_hold", _("On hold")
+    PAID = "paid", _("Paid")
+    SETTLED = "settled", _("Settled")
+    CLOSED = "closed", _("Closed")
+
+
+ACTIVE_STATES = (CaseState.REMINDER, CaseState.PHONE_FOLLOWUP, CaseState.FORMAL_NOTICE)
+PAUSED_STATES = (CaseState.PAYMENT_PLAN, CaseState.DISPUTED, CaseState.ON_HOLD)
+TERMINAL_STATES = (CaseState.PAID, CaseState.SETTLED, CaseState.CLOSED)
+NON_TERMINAL_STATES = tuple(s for s in CaseState if s not in TERMINAL_STATES)
+
+
+class ClosureCode(models.TextChoices):
+    PAID = "paid", _("Paid in full")
+    SETTLED = "settled", _("Settled")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the creditor")
+    UNRECOVERABLE = "unrecoverable", _("Unrecoverable")
+    INSOLVENCY = "insolvency", _("Insolvency proceedings")
+    TIME_BARRED = "time_barred", _("Time-barred")
+    REJECTED = "rejected", _("Rejected by the agency")
+    DISPUTE_UPHELD = "dispute_upheld", _("Dispute upheld")
+
+
+CLOSE_CODES = (
+    ClosureCode.WITHDRAWN,
+    ClosureCode.UNRECOVERABLE,
+    ClosureCode.INSOLVENCY,
+    ClosureCode.TIME_BARRED,
+)
+
+
+# --- permissions: who may fire a transition (``has_transition_perm``) -------------------------
+def _member_of_case_agency(case: Case, user: Any) -> Any:
+    membership = getattr(user, "membership", None)
+    if membership is None or membership.agency_id != case.agency_id:
+        return None
+    return membership
+
+
+def agency_staff(case: Case, user: Any) -> bool:
+    membership = _member_of_case_agency(case, user)
+    return membership is not None and membership.role in (Role.ADMIN, Role.AGENT)
+
+
+def staff_or_own_creditor(case: Case, user: Any) -> bool:
+    membership = _member_of_case_agency(case, user)
+    if membership is None:
+        return False
+    return membership.is_agency_staff or membership.creditor_id == case.creditor_id
+
+
+# --- conditions: the rules the UI, the API and the sweep all ask through ``can_proceed`` ------
+def condition(message: str) -> Any:
+    """Attach the sentence shown to a person when this condition blocks a transition."""
+
+    def decorate(func: Any) -> Any:
+        func.message = message
+        return func
+
+    return decorate
+
+
+@condition(_("The case has no claim."))
+def has_claims(case: Case) -> bool:
+    return case.principal_total > ZERO
+
+
+@condition(_("The creditor has no valid written collection mandate (R124-3)."))
+def creditor_mandate_valid(case: Case) -> bool:
+    return case.creditor.has_valid_mandate
+
+
+@condition(_("The debt is time-barred."))
+def not_time_barred(case: Case) -> bool:
+    return not case.is_time_barred
+
+
+@condition(_("Nothing is outstanding."))
+def has_outstanding(case: Case) -> bool:
+    return case.outstanding_amount > ZERO
+
+
+@condition(_("An amount is still outstanding."))
+def nothing_outstanding(case: Case) -> bool:
+    return case.outstanding_amount <= ZERO
+
+
+@condition(_("The formal notice deadline has not expired."))
+def formal_notice_expired(case: Case) -> bool:
+    deadline = case.formal_notice_deadline
+    return deadline is not None and deadline < timezone.localdate()
+
+
+@condition(_("The creditor has not approved the judicial handoff."))
+def handoff_approved(case: Case) -> bool:
+    return case.handoff_approved_at is not None or not case.creditor.handoff_requires_approval
+
+
+def transition_blockers(case: Case, name: str) -> list[str]:
+    """Why a transition cannot fire now, in words a person can act on (empty: it can)."""
+    meta = getattr(type(case), name)._django_fsm
+    found = meta.get_transition(case.state)
+    if found is None:
+        return [
+            str(_("Not possible from the state “%(state)s”.") % {"state": case.get_state_display()})
+        ]
+    return [str(check.message) for check in found.conditions if not check(case)]
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """One debtor's unpaid invoices for one creditor, worked through the collection states."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="cases")
+    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="cases")
+    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="cases")
+    reference = models.CharField(_("reference"), max_length=20)
+    state = FSMField(
+        _("state"), default=CaseState.NEW, choices=CaseState, protected=True, db_index=True
+    )
+    resume_state = models.CharField(
+        _("state to resume"), max_length=20, choices=CaseState, blank=True
+    )
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assigned agent"),
+    )
+    next_action_at = models.DateTimeField(_("next automatic step"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closure_code = models.CharField(
+        _("closure code"), max_length=20, choices=ClosureCode, blank=True
+    )
+    # Kept current by cases.services so transitions decide without a query per case.
+    principal_total = models.DecimalField(
+        _("principal"), max_digits=14, decimal_places=2, default=ZERO
+    )
+    outstanding_amount = models.DecimalField(
+        _("outstanding"), max_digits=14, decimal_places=2, default=ZERO
+    )
+    limitation_date = models.DateField(_("earliest limitation date"), null=True, blank=True)
+    formal_notice_deadline = models.DateField(_("formal notice deadline"), null=True, blank=True)
+    handoff_approved_at = models.DateTimeField(
+        _("judicial handoff approved at"), null=True, blank=True
+    )
+
+    objects = TenantManager()
+    creditor_path = "creditor"
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "reference"], name="case_unique_reference"),
+            models.CheckConstraint(
+                name="case_paused_states_have_resume_state",
+                condition=~models.Q(state__in=PAUSED_STATES) | ~models.Q(resume_state=""),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_action_at"],
+                name="case_due_idx",
+                condition=models.Q(state__in=ACTIVE_STATES),
+            ),
+            models.Index(fields=["agency", "state"], name="case_agency_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_time_barred(self) -> bool:
+        return self.limitation_date is not None and self.limitation_date < timezone.localdate()
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    # --- intake ----------------------------------------------------------------------------
+    @transition(
+        field=state,
+        source=CaseState.NEW,
+        target=CaseState.REMINDER,
+        conditions=[has_claims, creditor_mandate_valid, not_time_barred],
+        permission=agency_staff,
+        custom={"label": _("Accept")},
+    )
+    def accept(self) -> None:
+        self.accepted_at = timezone.now()
+        self.next_action_at = self.accepted_at
+
+    @transition(
+        field=state,
+        source=CaseState.NEW,
+        target=CaseState.CLOSED,
+        permission=agency_staff,
+        custom={"label": _("Reject")},
+    )
+    def reject(self) -> None:
+        self._close(ClosureCode.REJECTED)
+
+    # --- amicable escalation -----------------------------------------------------------------
+    @transition(
+        field=state,
+        source=CaseState.REMINDER,
+        target=CaseState.REMINDER,
+        conditions=[not_time_barred, has_outstanding],
+        permission=agency_staff,
+        custom={"label": _("Send another reminder")},
+    )
+    def send_reminder(self) -> None:
+        """Self-loop: a further reminder in the reminder phase."""
+
+    @transition(
+        field=state,
+        source=[CaseState.REMINDER, CaseState.PHONE_FOLLOWUP],
+        target=GET_STATE(
+            lambda case, *a, **k: (
+                CaseState.PHONE_FOLLOWUP
+                if case.state == CaseState.REMINDER
+                else CaseState.FORMAL_NOTICE
+            ),
+            states=[CaseState.PHONE_FOLLOWUP, CaseState.FORMAL_NOTICE],
+        ),
+        conditions=[not_time_barred, has_outstanding],
+        permission=agency_staff,
+        custom={"label": _("Escalate")},
+    )
+    def escalate(self) -> None:
+        """reminder → phone follow-up → formal notice."""
+
+    @transition(
+        field=state,
+        source=CaseState.FORMAL_NOTICE,
+        target=CaseState.JUDICIAL,
+        conditions=[formal_notice_expired, has_outstanding, not_time_barred, handoff_approved],
+        permission=agency_staff,
+        custom={"label": _("Hand off to the judicial partner")},
+    )
+    def hand_off(self) -> None:
+        """The amicable phase is over (REQ-E3); the dossier goes to a judicial partner."""
+        self.next_action_at = None
+
+    # --- pauses: each remembers the active state to come back to ------------------------------
+    def _pause(self) -> None:
+        self.resume_state = self.state
+        self.next_action_at = None
+
+    def _resume(self) -> str:
+        """Back to the active state the pause left, due at once so the sweep replans it."""
+        state, self.resume_state = self.resume_state, ""
+        self.next_action_at = timezone.now()
+        return state
+
+    @transition(
+        field=state,
+        source=ACTIVE_STATES,
+        target=CaseState.PAYMENT_PLAN,
+        permission=agency_staff,
+        custom={"label": _("Agree a payment plan")},
+    )
+    def agree_plan(self) -> None:
+        self._pause()
+
+    @transition(
+        field=state,
+        source=CaseState.PAYMENT_PLAN,
+        target=RETURN_VALUE(*ACTIVE_STATES),
+        conditions=[not_time_barred],
+        permission=agency_staff,
+        custom={"label": _("Payment plan broken")},
+    )
+    def break_plan(self) -> str:
+        return self._resume()
+
+    @transition(
+        field=state,
+        source=ACTIVE_STATES,
+        target=CaseState.DISPUTED,
+        permission=staff_or_own_creditor,
+        custom={"label": _("Record a dispute")},
+    )
+    def open_dispute(self) -> None:
+        """A dispute stops every step until the creditor answers (REQ-A10)."""
+        self._pause()
+
+    @transition(
+        field=state,
+        source=CaseState.DISPUTED,
+        target=RETURN_VALUE(*ACTIVE_STATES),
+        permission=agency_staff,
+        custom={"label": _("Reject the dispute")},
+    )
+    def reject_dispute(self) -> str:
+        return self._resume()
+
+    @transition(
+        field=state,
+        source=CaseState.DISPUTED,
+        target=CaseState.CLOSED,
+        permission=agency_staff,
+        custom={"label": _("Uphold the dispute")},
+    )
+    def uphold_dispute(self) -> None:
+        self._close(ClosureCode.DISPUTE_UPHELD)
+
+    @transition(
+        field=state,
+        source=ACTIVE_STATES,
+        target=CaseState.ON_HOLD,
+        permission=agency_staff,
+        custom={"label": _("Put on hold")},
+    )
+    def hold(self) -> None:
+        self._pause()
+
+    @transition(
+        field=state,
+        source=CaseState.ON_HOLD,
+        target=RETURN_VALUE(*ACTIVE_STATES),
+        permission=agency_staff,
+        custom={"label": _("Resume")},
+    )
+    def resume(self) -> str:
+        return self._resume()
+
+    # --- endings -------------------------------------------------------------------------------
+    def _close(self, code: str) -> None:
+        self.closure_code = code
+        self.closed_at = timezone.now()
+        self.next_action_at = None
+        self.resume_state = ""
+
+    @transition(
+        field=state,
+        source=NON_TERMINAL_STATES,
+        target=CaseState.PAID,
+        conditions=[nothing_outstanding],
+        permission=agency_staff,
+        custom={"label": _("Mark as paid")},
+    )
+    def mark_paid(self) -> None:
+        self._close(ClosureCode.PAID)
+
+    @transition(
+        field=state,
+        source=NON_TERMINAL_STATES,
+        target=CaseState.SETTLED,
+        permission=agency_staff,
+        custom={"label": _("Mark as settled")},
+    )
+    def mark_settled(self) -> None:
+        """An agreed partial settlement was paid; the creditor waived the rest."""
+        self._close(ClosureCode.SETTLED)
+
+    @transition(
+        field=state,
+        source=NON_TERMINAL_STATES,
+        target=CaseState.CLOSED,
+        permission=agency_staff,
+        custom={"label": _("Close")},
+    )
+    def close(self, code: str) -> None:
+        if code not in CLOSE_CODES:
+            raise ValueError(f"{code!r} is not a closure code for close()")
+        self._close(code)
+
+    @transition(
+        field=state,
+        source=NON_TERMINAL_STATES,
+        target=CaseState.CLOSED,
+        permission=staff_or_own_creditor,
+        custom={"label": _("Withdraw")},
+    )
+    def withdraw(self) -> None:
+        """The creditor takes the case back."""
+        self._close(ClosureCode.WITHDRAWN)
+
+
+class Claim(models.Model):
+    """One unpaid invoice inside a case."""
+
+    class DebtKind(models.TextChoices):
+        B2B = "b2b", _("Between professionals")
+        CONSUMER = "consumer", _("Consumer")
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="claims")
+    invoice_number = models.CharField(_("invoice number"), max_length=50)
+    invoice_date = models.DateField(_("invoice date"))
+    due_date = models.DateField(_("due date"))
+    principal = models.DecimalField(
+        _("principal incl. VAT"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", editable=False)
+    debt_kind = models.CharField(_("kind of debt"), max_length=10, choices=DebtKind)
+    contract_rate = models.DecimalField(
+        _("contractual late-payment rate (%)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+    )
+    limitation_date = models.DateField(_("limitation date"), null=True, blank=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "invoice_number"], name="claim_unique_invoice"),
+            models.CheckConstraint(
+                name="claim_principal_positive", condition=models.Q(principal__gt=0)
+            ),
+            models.CheckConstraint(
+                name="claim_due_after_invoice",
+                condition=models.Q(due_date__gte=models.F("invoice_date")),
+            ),
+            models.CheckConstraint(name="claim_currency_eur", condition=models.Q(currency="EUR")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_number} ({self.principal} {self.currency})"
+
+
+class CaseEvent(models.Model):
+    """The append-only timeline of a case: what happened, when, and who did it."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Case opened")
+        TRANSITION = "transition", _("State changed")
+        NOTE = "note", _("Note")
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    transition = models.CharField(_("transition"), max_length=30, blank=True)
+    from_state = models.CharField(_("from"), max_length=20, choices=CaseState, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=CaseState, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("case events are append-only")
+        super().save(*args, **kwargs)
+
+
+class CaseSequence(models.Model):
+    """Per-agency, per-year counter behind references such as C-2026-000123."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year"], name="case_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.year}: {self.last_value}"
+
+
+def reference_for(year: int, number: int) -> str:
+    return f"C-{year}-{number:06d}"

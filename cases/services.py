@@ -1,0 +1,165 @@
+"""Every write on cases: one function per use case, atomic, writing its CaseEvent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseSequence,
+    Claim,
+    Creditor,
+    reference_for,
+    transition_blockers,
+)
+from collectio.models import Agency, User
+from collectio.money import to_money
+from debtors.models import Debtor
+
+TRANSITIONS = frozenset(
+    t.name
+    for t in Case._meta.get_field("state").get_all_transitions(Case)  # type: ignore[attr-defined]
+)
+
+
+class CaseTransitionError(Exception):
+    """A transition refused, with the reasons a person can act on."""
+
+    def __init__(self, transition: str, reasons: Sequence[str]) -> None:
+        self.transition = transition
+        self.reasons = list(reasons)
+        super().__init__(f"{transition}: {'; '.join(self.reasons)}")
+
+
+@dataclass(frozen=True)
+class ClaimInput:
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    principal: Decimal
+    debt_kind: str
+    contract_rate: Decimal | None = None
+
+
+def _next_reference(agency_id: int) -> str:
+    """Atomically take the next number of this agency's yearly sequence (no gaps under races)."""
+    year = timezone.localdate().year
+    table = CaseSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (agency_id, year, last_value) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (agency_id, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [agency_id, year],
+        )
+        (number,) = cursor.fetchone()
+    return reference_for(year, number)
+
+
+@transaction.atomic
+def case_open(
+    *,
+    agency: Agency,
+    creditor: Creditor,
+    debtor: Debtor,
+    claims: Sequence[ClaimInput],
+    actor: User | None,
+) -> Case:
+    """Open a case in state ``new`` with its claims; the agency decides later to accept it."""
+    if creditor.agency_id != agency.pk or debtor.agency_id != agency.pk:
+        raise ValidationError(_("Creditor and debtor must belong to the agency."))
+    if not claims:
+        raise ValidationError(_("A case needs at least one invoice."))
+    principal = to_money(sum((c.principal for c in claims), Decimal(0)))
+    case = Case(
+        agency=agency,
+        creditor=creditor,
+        debtor=debtor,
+        reference=_next_reference(agency.pk),
+        principal_total=principal,
+        outstanding_amount=principal,
+    )
+    case.save()
+    rows = [
+        Claim(
+            agency=agency,
+            case=case,
+            invoice_number=c.invoice_number,
+            invoice_date=c.invoice_date,
+            due_date=c.due_date,
+            principal=to_money(c.principal),
+            debt_kind=c.debt_kind,
+            contract_rate=c.contract_rate,
+        )
+        for c in claims
+    ]
+    for row in rows:
+        row.full_clean(exclude=["case", "agency"], validate_unique=False)
+    Claim.objects.bulk_create(rows)
+    CaseEvent.objects.create(
+        agency=agency,
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.OPENED,
+        to_state=case.state,
+        payload={"claims": len(rows), "principal": str(principal)},
+    )
+    return case
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    transition: str,
+    actor: User | None,
+    expected_state: str | None = None,
+    payload: dict[str, Any] | None = None,
+    **arguments: Any,
+) -> Case:
+    """Fire one transition under a row lock and record it; the only way a case changes state.
+
+    ``actor=None`` is the system (the sweep); a person must hold the transition's permission.
+    ``expected_state`` is the state the person saw: if the case moved since, the click is refused
+    rather than applied to a state they never saw.
+    """
+    if transition not in TRANSITIONS:
+        raise CaseTransitionError(transition, [_("Unknown action.")])
+    locked = Case.objects.select_for_update().select_related("creditor").get(pk=case.pk)
+    if expected_state is not None and locked.state != expected_state:
+        raise ConcurrentTransition(_("The case changed meanwhile; reload it and try again."))
+    method = getattr(locked, transition)
+    meta = method._django_fsm
+    if not meta.has_transition(locked.state):
+        raise CaseTransitionError(transition, transition_blockers(locked, transition))
+    # django-fsm's has_transition_perm() also checks conditions; ask the permission alone here.
+    if actor is not None and not meta.has_transition_perm(locked, locked.state, actor):
+        raise PermissionDenied(_("You may not do this on this case."))
+    blockers = transition_blockers(locked, transition)
+    if blockers:
+        raise CaseTransitionError(transition, blockers)
+    from_state = locked.state
+    method(**arguments)
+    locked.save()
+    CaseEvent.objects.create(
+        agency_id=locked.agency_id,
+        case=locked,
+        actor=actor,
+        kind=CaseEvent.Kind.TRANSITION,
+        transition=transition,
+        from_state=from_state,
+        to_state=locked.state,
+        payload={**(payload or {}), **{k: str(v) for k, v in arguments.items()}},
+    )
+    return locked

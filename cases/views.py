@@ -1,0 +1,83 @@
+"""Case pages for agents and creditor users: thin, each one scoped by the member's selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_fsm import ConcurrentTransition
+
+from cases import selectors, services
+from cases.models import Case, CaseState
+
+# close(code) needs a closure code chosen in a form; it is not a one-click action.
+ONE_CLICK_HIDDEN = {"close"}
+
+
+def _get_case(request: HttpRequest, pk: int) -> Case:
+    try:
+        return selectors.case_get(membership=request.membership, pk=pk)
+    except Case.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    return {
+        "case": case,
+        "claims": selectors.case_claims(case=case),
+        "events": selectors.case_timeline(case=case),
+        "transitions": [
+            t
+            for t in case.get_available_user_state_transitions(request.user)
+            if t.name not in ONE_CLICK_HIDDEN
+        ],
+    }
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = selectors.case_list(membership=request.membership)
+    state = request.GET.get("state", "")
+    if state in CaseState.values:
+        cases = cases.filter(state=state)
+    page = Paginator(cases.order_by("next_action_at", "-opened_at"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "cases/case_list.html",
+        {"page": page, "states": CaseState.choices, "current_state": state},
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    return render(request, "cases/case_detail.html", _detail_context(request, case))
+
+
+@login_required
+@require_POST
+def case_transition_view(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    case = _get_case(request, pk)
+    try:
+        services.case_transition(
+            case=case,
+            transition=name,
+            actor=request.user,
+            expected_state=request.POST.get("expected_state"),
+        )
+    except services.CaseTransitionError as exc:
+        for reason in exc.reasons:
+            messages.error(request, reason)
+    except ConcurrentTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        return redirect("cases:detail", pk=pk)
+    case = _get_case(request, pk)
+    return render(request, "cases/case_detail.html", _detail_context(request, case), status=409)

@@ -1,0 +1,64 @@
+"""Admin scoping: platform superusers see everything; agency staff see only their agency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import ForeignKey, QuerySet
+from django.http import HttpRequest
+
+from collectio.scoping import for_membership
+
+
+class TenantAdmin(admin.ModelAdmin):
+    """Base admin for tenant-owned models; the agency is set by the server, never chosen."""
+
+    def _membership(self, request: HttpRequest) -> Any:
+        return getattr(request, "membership", None)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return for_membership(queryset, self._membership(request))
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = list(super().get_exclude(request, obj) or [])
+        if not request.user.is_superuser:
+            excluded.append("agency")
+        return excluded
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        related = db_field.remote_field.model
+        membership = self._membership(request)
+        if not request.user.is_superuser and hasattr(related, "creditor_path"):
+            kwargs["queryset"] = for_membership(related.objects.all(), membership)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not request.user.is_superuser:
+            obj.agency_id = self._membership(request).agency_id
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for instance in formset.save(commit=False):
+            instance.agency_id = form.instance.agency_id
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._is_agency_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or self._is_agency_admin(request)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+
+    def _is_agency_admin(self, request: HttpRequest) -> bool:
+        membership = self._membership(request)
+        return bool(request.user.is_staff and membership and membership.role == "admin")

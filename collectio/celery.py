@@ -1,0 +1,23 @@
+"""The Celery app. Beat only triggers the sweep; PostgreSQL holds what is due (design.md)."""
+
+import os
+
+from celery import Celery
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collectio.settings")
+
+app = Celery("collectio")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_routes = {"notices.tasks.*": {"queue": "letters"}}
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _beat_schedule(sender: Celery, **_: object) -> None:
+    sender.conf.beat_schedule = {
+        "dunning-sweep": {
+            "task": "dunning.tasks.sweep",
+            "schedule": settings.DUNNING_SWEEP_INTERVAL,
+        },
+    }

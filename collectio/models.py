@@ -1,0 +1,177 @@
+"""Tenancy: the agency (tenant), its users and their role in it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from collectio.scoping import TenantManager
+from collectio.validators import validate_iban, validate_siren
+
+
+class PostalAddress(models.Model):
+    """A French postal address, laid out for a windowed envelope (NF Z10-011)."""
+
+    address_line1 = models.CharField(_("address"), max_length=200)
+    address_line2 = models.CharField(_("address (continued)"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="FR")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def address_lines(self) -> list[str]:
+        lines = [self.address_line1, self.address_line2, f"{self.postcode} {self.city.upper()}"]
+        if self.country != "FR":
+            lines.append(self.country)
+        return [line for line in lines if line]
+
+
+class Agency(PostalAddress):
+    """The tenant, and the identity every letter must show (legal-fr.md REQ-A1, REQ-A3)."""
+
+    class DayBasis(models.TextChoices):
+        ACT_365 = "ACT_365", _("Actual/365")
+        ACT_ACT = "ACT_ACT", _("Actual/actual (366 in leap years)")
+
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    slug = models.SlugField(_("short name"), unique=True)
+    siren = models.CharField(_("SIREN"), max_length=9, validators=[validate_siren])
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # REQ-A1: prerequisites before any collection activity.
+    rc_insurer = models.CharField(_("professional liability insurer"), max_length=200, blank=True)
+    rc_policy_number = models.CharField(_("policy number"), max_length=100, blank=True)
+    rc_policy_expires_on = models.DateField(_("policy expiry date"), null=True, blank=True)
+    collection_iban = models.CharField(
+        _("dedicated collection account IBAN"),
+        max_length=34,
+        blank=True,
+        validators=[validate_iban],
+        help_text=_("Account used exclusively for funds collected for creditors."),
+    )
+    collection_bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    prosecutor_declaration_on = models.DateField(
+        _("declaration to the public prosecutor"), null=True, blank=True
+    )
+    # GDPR art. 14 notice on the first letter (REQ-F3).
+    dpo_contact = models.CharField(_("data protection officer contact"), max_length=200, blank=True)
+    day_basis = models.CharField(
+        _("interest day basis"), max_length=8, choices=DayBasis, default=DayBasis.ACT_365
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    def missing_prerequisites(self, on: date) -> list[str]:
+        """What still forbids this agency from sending letters on a given day (REQ-A1)."""
+        missing = [
+            str(field.verbose_name)
+            for field in (
+                self._meta.get_field(name)
+                for name in (
+                    "rc_insurer",
+                    "rc_policy_number",
+                    "rc_policy_expires_on",
+                    "collection_iban",
+                    "prosecutor_declaration_on",
+                )
+            )
+            if not getattr(self, field.name)
+        ]
+        if self.rc_policy_expires_on and self.rc_policy_expires_on < on:
+            missing.append(str(_("professional liability insurance expired")))
+        return missing
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields: object) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractUser):
+    """A person who logs in with an e-mail address; their agency comes from their membership."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Agency administrator")
+    AGENT = "agent", _("Collection agent")
+    CREDITOR_USER = "creditor_user", _("Creditor user")
+
+
+class Membership(models.Model):
+    """Ties a user to exactly one agency; the scope of every request comes from here only."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role)
+    creditor = models.ForeignKey(
+        "cases.Creditor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text=_("Only for creditor users: the client company they belong to."),
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                name="membership_creditor_iff_creditor_user",
+                condition=(
+                    models.Q(role="creditor_user", creditor__isnull=False)
+                    | (~models.Q(role="creditor_user") & models.Q(creditor__isnull=True))
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.agency} ({self.get_role_display()})"
+
+    @property
+    def is_agency_staff(self) -> bool:
+        return self.role in (Role.ADMIN, Role.AGENT)

@@ -1,0 +1,89 @@
+"""The one scoping mechanism: every tenant query runs inside an agency scope or fails closed.
+
+django-scopes' ``ScopedManager`` raises when no scope is active. Beware its one trap: a scope value
+of ``None`` means *no filter*, so "no agency" is expressed as an empty list, which matches nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from celery import Task
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django_scopes import ScopedManager, scope, scopes_disabled
+
+if TYPE_CHECKING:
+    from collectio.models import Membership
+
+M = TypeVar("M", bound=Model)
+
+__all__ = ["TenantManager", "TenantScopeMiddleware", "TenantTask", "for_membership", "tenant_scope"]
+
+
+def TenantManager() -> Any:
+    """The manager every tenant-owned model uses (``objects``)."""
+    return ScopedManager(agency="agency")
+
+
+@contextmanager
+def tenant_scope(agency_id: int | None) -> Iterator[None]:
+    """Activate one agency's scope; ``None`` (no membership) sees nothing at all."""
+    with scope(agency=agency_id if agency_id is not None else []):
+        yield
+
+
+def for_membership(queryset: QuerySet[M], membership: Membership | None) -> QuerySet[M]:
+    """Narrow an (already agency-scoped) queryset to what this member may see.
+
+    Agency staff see their whole agency; a creditor user sees only rows reachable from their
+    creditor, through the model's ``creditor_path``; anyone else sees nothing.
+    """
+    if membership is None:
+        return queryset.none()
+    queryset = queryset.filter(agency_id=membership.agency_id)
+    if membership.is_agency_staff:
+        return queryset
+    path = getattr(queryset.model, "creditor_path", None)
+    if path is None:
+        return queryset.none()
+    return queryset.filter(**{path: membership.creditor_id}).distinct()
+
+
+class TenantScopeMiddleware:
+    """Activate the scope from the user's membership (never from request data).
+
+    The response is rendered inside the scope. Superusers (platform operators) work unscoped
+    only in the admin; anonymous requests get no scope, so any tenant query raises.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        request.membership = None  # type: ignore[attr-defined]
+        if not user.is_authenticated:
+            return self.get_response(request)
+        if user.is_superuser and request.path.startswith("/admin/"):
+            with scopes_disabled():
+                return self.get_response(request)
+        membership = getattr(user, "membership", None)
+        request.membership = membership  # type: ignore[attr-defined]
+        with tenant_scope(membership.agency_id if membership else None):
+            response = self.get_response(request)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+
+class TenantTask(Task):
+    """Base task for tenant work: takes ``agency_id`` and runs the task body inside its scope."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with tenant_scope(kwargs["agency_id"]):
+            return super().__call__(*args, **kwargs)
