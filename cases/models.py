@@ -208,15 +208,22 @@ def handoff_approved(case: Case) -> bool:
     return case.handoff_approved_at is not None or not case.creditor.handoff_requires_approval
 
 
+def failing_conditions(case: Case, name: str) -> list[Any] | None:
+    """The conditions that block a transition now; ``None`` if it has no edge from this state."""
+    found = getattr(type(case), name)._django_fsm.get_transition(case.state)
+    if found is None:
+        return None
+    return [check for check in found.conditions if not check(case)]
+
+
 def transition_blockers(case: Case, name: str) -> list[str]:
     """Why a transition cannot fire now, in words a person can act on (empty: it can)."""
-    meta = getattr(type(case), name)._django_fsm
-    found = meta.get_transition(case.state)
-    if found is None:
+    failing = failing_conditions(case, name)
+    if failing is None:
         return [
             str(_("Not possible from the state “%(state)s”.") % {"state": case.get_state_display()})
         ]
-    return [str(check.message) for check in found.conditions if not check(case)]
+    return [str(check.message) for check in failing]
 
 
 class Case(ConcurrentTransitionMixin, models.Model):
@@ -258,6 +265,21 @@ class Case(ConcurrentTransitionMixin, models.Model):
     formal_notice_deadline = models.DateField(_("formal notice deadline"), null=True, blank=True)
     handoff_approved_at = models.DateTimeField(
         _("judicial handoff approved at"), null=True, blank=True
+    )
+    formal_notice_received_on = models.DateField(
+        _("formal notice received on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "First presentation or receipt (AR): legal interest and the deadline run from it."
+        ),
+    )
+    # Where the case stands in its scenario; the sweep advances both with next_action_at.
+    scenario = models.ForeignKey(
+        "dunning.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    next_step = models.ForeignKey(
+        "dunning.Step", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     objects = TenantManager()
@@ -547,6 +569,50 @@ class Claim(models.Model):
         return f"{self.invoice_number} ({self.principal} {self.currency})"
 
 
+class Payment(models.Model):
+    """Money received from the debtor for a case, imputed on its claims by the statement."""
+
+    class Method(models.TextChoices):
+        TRANSFER = "transfer", _("Bank transfer")
+        CARD = "card", _("Card")
+        DIRECT_DEBIT = "direct_debit", _("Direct debit")
+        CHEQUE = "cheque", _("Cheque")
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    received_on = models.DateField(_("received on"))
+    method = models.CharField(_("method"), max_length=20, choices=Method)
+    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    designated_claims = models.ManyToManyField(
+        Claim,
+        blank=True,
+        related_name="designating_payments",
+        verbose_name=_("invoices designated by the debtor"),
+        help_text=_("Overrides the legal imputation order (C. civ. 1342-10)."),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["received_on", "pk"]
+        constraints = [
+            models.CheckConstraint(name="payment_amount_positive", condition=models.Q(amount__gt=0))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € ({self.received_on})"
+
+
 class CaseEvent(models.Model):
     """The append-only timeline of a case: what happened, when, and who did it."""
 
@@ -554,6 +620,11 @@ class CaseEvent(models.Model):
         OPENED = "opened", _("Case opened")
         TRANSITION = "transition", _("State changed")
         NOTE = "note", _("Note")
+        STEP_BLOCKED = "step_blocked", _("Automatic step blocked")
+        STEP_AWAITING = "step_awaiting", _("Step awaiting confirmation")
+        PAYMENT = "payment", _("Payment received")
+        CREDITOR_NOTIFIED = "creditor_notified", _("Creditor notified")
+        PRESCRIPTION_ALERT = "prescription_alert", _("Limitation date approaching")
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")

@@ -21,11 +21,13 @@ from cases.models import (
     Claim,
     Creditor,
     reference_for,
+    staff_or_own_creditor,
     transition_blockers,
 )
 from collectio.models import Agency, User
 from collectio.money import to_money
 from debtors.models import Debtor
+from dunning.prescription import DebtType, Interruption, InterruptionKind, limitation_date
 
 TRANSITIONS = frozenset(
     t.name
@@ -107,6 +109,8 @@ def case_open(
     for row in rows:
         row.full_clean(exclude=["case", "agency"], validate_unique=False)
     Claim.objects.bulk_create(rows)
+    case_refresh_limitation(case=case)
+    case.refresh_from_db()
     CaseEvent.objects.create(
         agency=agency,
         case=case,
@@ -116,6 +120,37 @@ def case_open(
         payload={"claims": len(rows), "principal": str(principal)},
     )
     return case
+
+
+# --- prescription -----------------------------------------------------------------------------
+def _debt_type(claim: Claim) -> DebtType:
+    return DebtType.CONSUMER if claim.debt_kind == Claim.DebtKind.CONSUMER else DebtType.COMMERCIAL
+
+
+def _limitation_start(claim: Claim) -> date:
+    """L218-2 runs from the service; without that date take the earlier of invoice and due date
+    (the conservative reading of REQ-D1)."""
+    return min(claim.invoice_date, claim.due_date)
+
+
+def case_refresh_limitation(*, case: Case) -> None:
+    """Recompute each claim's limitation date from its interruptions (payments are
+    acknowledgements, C. civ. 2240) and keep the earliest on the case."""
+    interruptions = [
+        Interruption(InterruptionKind.PARTIAL_PAYMENT, on)
+        for on in case.payments.values_list("received_on", flat=True)
+    ]
+    claims = list(case.claims.all())
+    for claim in claims:
+        claim.limitation_date = limitation_date(
+            debt_type=_debt_type(claim),
+            starts_on=_limitation_start(claim),
+            interruptions=interruptions,
+        )
+    Claim.objects.bulk_update(claims, ["limitation_date"])
+    Case.objects.filter(pk=case.pk).update(
+        limitation_date=min((c.limitation_date for c in claims), default=None)
+    )
 
 
 @transaction.atomic
@@ -162,4 +197,23 @@ def case_transition(
         to_state=locked.state,
         payload={**(payload or {}), **{k: str(v) for k, v in arguments.items()}},
     )
+    return locked
+
+
+@transaction.atomic
+def case_approve_handoff(*, case: Case, actor: User) -> Case:
+    """The creditor's instruction to go to court (REQ-E3), from its user or recorded by staff."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if not staff_or_own_creditor(locked, actor):
+        raise PermissionDenied(_("You may not do this on this case."))
+    if locked.handoff_approved_at is None:
+        locked.handoff_approved_at = timezone.now()
+        Case.objects.filter(pk=locked.pk).update(handoff_approved_at=locked.handoff_approved_at)
+        CaseEvent.objects.create(
+            agency_id=locked.agency_id,
+            case=locked,
+            actor=actor,
+            kind=CaseEvent.Kind.NOTE,
+            payload={"handoff_approved": True},
+        )
     return locked

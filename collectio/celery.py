@@ -20,4 +20,8 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "dunning.tasks.sweep",
             "schedule": settings.DUNNING_SWEEP_INTERVAL,
         },
+        "dunning-relay-step-effects": {
+            "task": "dunning.tasks.relay_step_effects",
+            "schedule": 120.0,
+        },
     }

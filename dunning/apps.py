@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DunningConfig(AppConfig):
     name = "dunning"
     verbose_name = _("Dunning")
+
+    def ready(self) -> None:
+        from dunning import signals  # noqa: F401

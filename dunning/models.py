@@ -1,0 +1,236 @@
+"""Dunning policy (scenarios and steps), what the sweep did (step executions), and rates."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from collectio.models import Agency
+from collectio.scoping import TenantManager
+from dunning.interest import RateKind
+
+
+class ReferenceRate(models.Model):
+    """A published rate for one semester (legal-fr.md section 0): data, never code."""
+
+    semester = models.CharField(
+        _("semester"),
+        max_length=7,
+        help_text=_("For example 2026-S1 (January–June) or 2026-S2 (July–December)."),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=30, choices=[(k.value, k.value) for k in RateKind]
+    )
+    rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("reference rate")
+        verbose_name_plural = _("reference rates")
+        ordering = ["-semester", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["semester", "kind"], name="reference_rate_unique"),
+            models.CheckConstraint(
+                name="reference_rate_semester_format",
+                condition=models.Q(semester__regex=r"^\d{4}-S[12]$"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.semester} {self.kind} {self.rate} %"
+
+
+class Action(models.TextChoices):
+    """What a step does, in the order the case graph allows them."""
+
+    REMINDER = "reminder", _("Reminder")
+    PHONE_FOLLOWUP = "phone_followup", _("Phone follow-up")
+    FORMAL_NOTICE = "formal_notice", _("Formal notice")
+    JUDICIAL_HANDOFF = "judicial_handoff", _("Judicial handoff")
+
+
+# The case transition each action fires, and the rank that keeps a scenario in graph order.
+ACTION_TRANSITION = {
+    Action.REMINDER: "send_reminder",
+    Action.PHONE_FOLLOWUP: "escalate",
+    Action.FORMAL_NOTICE: "escalate",
+    Action.JUDICIAL_HANDOFF: "hand_off",
+}
+ACTION_RANK = {action: rank for rank, action in enumerate(Action)}
+
+
+class Channel(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    REGISTERED_LETTER = "registered_letter", _("Registered letter with acknowledgement")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    CALL_TASK = "call_task", _("Call task for an agent")
+
+
+class Scenario(models.Model):
+    """An agency's escalation policy; a creditor may have its own."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="scenarios")
+    creditor = models.ForeignKey(
+        "cases.Creditor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scenarios",
+        help_text=_("Leave empty for an agency-wide scenario."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    is_default = models.BooleanField(_("agency default"), default=False)
+
+    objects = TenantManager()
+    creditor_path = "creditor"
+
+    class Meta:
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency"],
+                condition=models.Q(is_default=True),
+                name="scenario_one_default_per_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["creditor"],
+                condition=models.Q(creditor__isnull=False),
+                name="scenario_one_per_creditor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DelayUnit(models.TextChoices):
+    CALENDAR_DAYS = "calendar", _("calendar days")
+    BUSINESS_DAYS = "business", _("business days")
+
+
+class Step(models.Model):
+    """One step of a scenario: what to do, how long after the previous one, through what."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("position"))
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    delay = models.PositiveSmallIntegerField(
+        _("delay"),
+        help_text=_(
+            "After the previous step (after acceptance for the first one). For the judicial "
+            "handoff: after the formal notice deadline."
+        ),
+    )
+    delay_unit = models.CharField(
+        _("unit"), max_length=10, choices=DelayUnit, default=DelayUnit.CALENDAR_DAYS
+    )
+    channels = ArrayField(
+        models.CharField(max_length=20, choices=Channel), verbose_name=_("channels"), default=list
+    )
+    letter_template = models.CharField(_("letter template"), max_length=50, blank=True)
+    payment_deadline_days = models.PositiveSmallIntegerField(
+        _("payment deadline (days)"),
+        default=8,
+        validators=[MinValueValidator(1)],
+        help_text=_("Formal notice only: days granted to the debtor (REQ-E2)."),
+    )
+    deadline_from_acknowledgement = models.BooleanField(
+        _("deadline counts from the acknowledgement of receipt"), default=True
+    )
+    requires_confirmation = models.BooleanField(
+        _("an agent confirms before it goes out"), default=False
+    )
+    requires_creditor_approval = models.BooleanField(
+        _("needs the creditor's approval"),
+        default=True,
+        help_text=_("Judicial handoff only."),
+    )
+
+    objects = TenantManager()
+    creditor_path = "scenario__creditor"
+
+    class Meta:
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        ordering = ["scenario", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "position"], name="step_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_action_display()}"
+
+    @property
+    def transition(self) -> str:
+        return ACTION_TRANSITION[Action(self.action)]
+
+
+def validate_step_order(actions: list[str]) -> None:
+    """A scenario must follow the case graph: reminders, then phone, notice, handoff, once each."""
+    ranks = [ACTION_RANK[Action(a)] for a in actions]
+    if ranks != sorted(ranks):
+        raise ValidationError(_("Steps must follow the order reminder → phone → notice → handoff."))
+    for action in (Action.PHONE_FOLLOWUP, Action.FORMAL_NOTICE, Action.JUDICIAL_HANDOFF):
+        if actions.count(action) > 1:
+            raise ValidationError(
+                _("Only one %(action)s step is allowed.") % {"action": action.label}
+            )
+    if Action.JUDICIAL_HANDOFF in actions and Action.FORMAL_NOTICE not in actions:
+        raise ValidationError(_("A judicial handoff needs a formal notice before it."))
+    if Action.FORMAL_NOTICE in actions and Action.PHONE_FOLLOWUP not in actions:
+        raise ValidationError(_("A formal notice follows the phone follow-up in the case graph."))
+
+
+class StepExecution(models.Model):
+    """What the sweep did for one (case, step); unique, so nothing is ever done twice."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Done")
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting an agent's confirmation")
+        BLOCKED = "blocked", _("Blocked")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Effects(models.TextChoices):
+        NONE = "none", _("None")
+        PENDING = "pending", _("Pending")
+        CLAIMED = "claimed", _("In progress")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="step_executions")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="executions")
+    status = models.CharField(_("status"), max_length=30, choices=Status)
+    planned_for = models.DateTimeField(_("planned for"))
+    executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # The outbox: side effects (letters, e-mails, SMS, call tasks) still to be produced.
+    effects = models.CharField(
+        _("side effects"), max_length=10, choices=Effects, default=Effects.NONE
+    )
+    effects_attempts = models.PositiveSmallIntegerField(default=0)
+    effects_updated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("step execution")
+        verbose_name_plural = _("step executions")
+        constraints = [models.UniqueConstraint(fields=["case", "step"], name="step_execution_once")]
+        indexes = [
+            models.Index(
+                fields=["effects_updated_at"],
+                name="step_execution_outbox_idx",
+                condition=models.Q(effects__in=["pending", "claimed"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.step_id} {self.status}"

@@ -1,0 +1,33 @@
+"""When a step is due: business-day arithmetic on Paris dates, never on UTC instants (REQ-G4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dunning.calendar import FrenchCalendar
+from dunning.models import Action, DelayUnit, Step
+
+PARIS = ZoneInfo("Europe/Paris")
+SENDING_TIME = time(9, 0)
+RECHECK_AFTER = timedelta(days=1)
+
+
+def at_sending_time(day: date) -> datetime:
+    """Steps go out at 09:00 local time on their day."""
+    return datetime.combine(day, SENDING_TIME, tzinfo=PARIS)
+
+
+def step_due_on(*, step: Step, anchor: date, calendar: FrenchCalendar) -> date:
+    """The day a step is due after ``anchor`` (the previous step, or the notice deadline).
+
+    Nothing is sent on Sundays and holidays (REQ-G3): a day that falls on one moves later.
+    """
+    if step.delay_unit == DelayUnit.BUSINESS_DAYS:
+        day = calendar.add_business_days(anchor, step.delay)
+    else:
+        day = anchor + timedelta(days=step.delay)
+    if step.action == Action.JUDICIAL_HANDOFF:
+        # The deadline is the last day granted; the handoff can only come the day after.
+        day = max(day, anchor + timedelta(days=1))
+    return calendar.next_sending_day(day)

@@ -1,0 +1,141 @@
+"""Writes of the dunning engine: scenarios, notice receipt, payments and prescription."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import services as case_services
+from cases.models import TERMINAL_STATES, Case, CaseEvent, CaseState, Claim, Payment
+from collectio.models import Agency, User
+from collectio.money import to_money
+from dunning.calendar import FrenchCalendar, debtor_deadline
+from dunning.models import Action, Channel, DelayUnit, Scenario, Step, validate_step_order
+from dunning.statement import case_statement
+
+# The default French scenario (issue 3): first reminder the next business day, a second ten days
+# later, a phone follow-up, the formal notice by registered letter about fifteen days after the
+# first reminder, and the judicial handoff once the notice's deadline has passed.
+DEFAULT_STEPS: tuple[dict[str, object], ...] = (
+    dict(action=Action.REMINDER, delay=1, delay_unit=DelayUnit.BUSINESS_DAYS,
+         channels=[Channel.LETTER, Channel.EMAIL], letter_template="first_reminder"),
+    dict(action=Action.REMINDER, delay=10, channels=[Channel.LETTER, Channel.EMAIL, Channel.SMS],
+         letter_template="second_reminder"),
+    dict(action=Action.PHONE_FOLLOWUP, delay=2, delay_unit=DelayUnit.BUSINESS_DAYS,
+         channels=[Channel.CALL_TASK]),
+    dict(action=Action.FORMAL_NOTICE, delay=3, channels=[Channel.REGISTERED_LETTER, Channel.EMAIL],
+         letter_template="formal_notice", payment_deadline_days=8),
+    dict(action=Action.JUDICIAL_HANDOFF, delay=1, channels=[Channel.LETTER],
+         letter_template="judicial_handoff", requires_creditor_approval=True),
+)  # fmt: skip
+
+
+@transaction.atomic
+def scenario_create(
+    *, agency: Agency, name: str, steps: Sequence[dict[str, object]], is_default: bool = False,
+    creditor_id: int | None = None,
+) -> Scenario:  # fmt: skip
+    validate_step_order([str(s["action"]) for s in steps])
+    scenario = Scenario.objects.create(
+        agency=agency, name=name, is_default=is_default, creditor_id=creditor_id
+    )
+    Step.objects.bulk_create(
+        Step(agency=agency, scenario=scenario, position=position, **fields)
+        for position, fields in enumerate(steps, start=1)
+    )
+    return scenario
+
+
+def scenario_create_default(*, agency: Agency) -> Scenario:
+    return scenario_create(
+        agency=agency, name=_("Default French scenario"), steps=DEFAULT_STEPS, is_default=True
+    )
+
+
+# --- formal notice receipt --------------------------------------------------------------------
+@transaction.atomic
+def case_record_notice_receipt(*, case: Case, received_on: date, actor: User | None) -> Case:
+    """The AR date (first presentation or receipt): legal interest and the deadline run from it.
+
+    The deadline is day 0 + N, moved to the next working day of the debtor's calendar (REQ-E2).
+    """
+    case = Case.objects.select_for_update().select_related("debtor").get(pk=case.pk)
+    if case.state != CaseState.FORMAL_NOTICE:
+        raise ValidationError(_("Only a case under formal notice has a notice to acknowledge."))
+    step = case.step_executions.filter(step__action=Action.FORMAL_NOTICE).select_related("step")
+    days = step[0].step.payment_deadline_days if step else 8
+    deadline = debtor_deadline(
+        received_on, days, calendar=FrenchCalendar.for_postcode(case.debtor.postcode)
+    )
+    Case.objects.filter(pk=case.pk).update(
+        formal_notice_received_on=received_on, formal_notice_deadline=deadline
+    )
+    CaseEvent.objects.create(
+        agency_id=case.agency_id,
+        case=case,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        payload={"notice_received_on": str(received_on), "deadline": str(deadline)},
+    )
+    case.refresh_from_db()
+    return case
+
+
+# --- payments ---------------------------------------------------------------------------------
+@transaction.atomic
+def payment_record(
+    *,
+    case: Case,
+    amount: Decimal,
+    received_on: date,
+    method: str,
+    actor: User | None,
+    designated_claims: Sequence[Claim] = (),
+    bank_reference: str = "",
+) -> Payment:
+    """Record money, re-impute, tell the creditor (REQ-A7) and close when nothing is left."""
+    case = (
+        Case.objects.select_for_update()
+        .select_related("creditor", "debtor", "agency")
+        .get(pk=case.pk)
+    )
+    if case.state in TERMINAL_STATES:
+        raise ValidationError(_("This case is closed; record the payment as a refund instead."))
+    if received_on > timezone.localdate():
+        raise ValidationError(_("A payment cannot be received in the future."))
+    if any(claim.case_id != case.pk for claim in designated_claims):
+        raise ValidationError(_("Designated invoices must belong to this case."))
+    payment = Payment.objects.create(
+        agency_id=case.agency_id,
+        case=case,
+        amount=to_money(amount),
+        received_on=received_on,
+        method=method,
+        bank_reference=bank_reference,
+    )
+    payment.designated_claims.set(designated_claims)
+    statement = case_statement(case, on=timezone.localdate())
+    Case.objects.filter(pk=case.pk).update(outstanding_amount=statement.balance)
+    case_services.case_refresh_limitation(case=case)
+    details = {
+        "payment_id": payment.pk,
+        "amount": str(payment.amount),
+        "balance": str(statement.balance),
+    }
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(agency_id=case.agency_id, case=case, actor=actor,
+                      kind=CaseEvent.Kind.PAYMENT, payload=details),
+            CaseEvent(agency_id=case.agency_id, case=case, actor=actor,
+                      kind=CaseEvent.Kind.CREDITOR_NOTIFIED, payload=details),
+        ]
+    )  # fmt: skip
+    if statement.balance <= 0:
+        case_services.case_transition(case=case, transition="mark_paid", actor=None)
+    return payment

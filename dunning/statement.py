@@ -1,0 +1,360 @@
+"""The statement of account (décompte) of a case at any date: the one source of every amount.
+
+Letters, the judicial dossier, the screens and the API all read :func:`case_statement`, so they
+can never disagree. Payments are replayed in date order: interest accrues on each claim up to the
+payment date, then the payment is imputed (REQ-C4) and the next period accrues on what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from collectio.money import ZERO
+from dunning.imputation import DEFAULT_ORDER, DebtLine, Payment, impute
+from dunning.interest import (
+    RECOVERY_INDEMNITY,
+    DayBasis,
+    DictRateSource,
+    InterestRegime,
+    InterestSegment,
+    RateKind,
+    RateSource,
+    b2b_default_rate,
+    interest_segments,
+    legal_rate_kind,
+    semester_of,
+    total_interest,
+)
+
+if TYPE_CHECKING:
+    from cases.models import Case
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """Interest over one segment, with the principal it was computed on."""
+
+    base: Decimal
+    segment: InterestSegment
+
+
+@dataclass(frozen=True)
+class ClaimStatement:
+    claim_id: int
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    principal: Decimal
+    regime: InterestRegime
+    interest_from: date | None
+    accruals: tuple[Accrual, ...]
+    interest: Decimal
+    indemnity: Decimal
+    paid_interest: Decimal
+    paid_principal: Decimal
+    paid_indemnity: Decimal
+
+    @property
+    def paid(self) -> Decimal:
+        return self.paid_interest + self.paid_principal + self.paid_indemnity
+
+    @property
+    def balance_principal(self) -> Decimal:
+        return self.principal - self.paid_principal
+
+    @property
+    def balance_interest(self) -> Decimal:
+        return self.interest - self.paid_interest
+
+    @property
+    def balance_indemnity(self) -> Decimal:
+        return self.indemnity - self.paid_indemnity
+
+    @property
+    def balance(self) -> Decimal:
+        return self.balance_principal + self.balance_interest + self.balance_indemnity
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    payment_id: int
+    received_on: date
+    amount: Decimal
+    method: str
+    unallocated: Decimal
+
+
+@dataclass(frozen=True)
+class Statement:
+    on: date
+    claims: tuple[ClaimStatement, ...]
+    payments: tuple[PaymentLine, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def principal(self) -> Decimal:
+        return sum((c.principal for c in self.claims), ZERO)
+
+    @property
+    def interest(self) -> Decimal:
+        return sum((c.interest for c in self.claims), ZERO)
+
+    @property
+    def indemnity(self) -> Decimal:
+        return sum((c.indemnity for c in self.claims), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def overpayment(self) -> Decimal:
+        return sum((p.unallocated for p in self.payments), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        return sum((c.balance for c in self.claims), ZERO)
+
+    @property
+    def interest_balance(self) -> Decimal:
+        return sum((c.balance_interest for c in self.claims), ZERO)
+
+
+@dataclass(frozen=True)
+class ClaimTerms:
+    """What the engine needs of one claim: plain values, so the engine stays database-free."""
+
+    claim_id: int
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    principal: Decimal
+    regime: InterestRegime
+    interest_from: date | None
+    contract_rate: Decimal | None
+    indemnity: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    payment_id: int
+    received_on: date
+    amount: Decimal
+    method: str
+    designated: tuple[int, ...] = ()
+
+
+@dataclass
+class _Running:
+    terms: ClaimTerms
+    accrued_to: date | None
+    accruals: list[Accrual] = field(default_factory=list)
+    interest: Decimal = ZERO
+    paid_interest: Decimal = ZERO
+    paid_principal: Decimal = ZERO
+    paid_indemnity: Decimal = ZERO
+
+    def accrue(
+        self, to: date, rates: RateSource, creditor_is_private: bool, basis: DayBasis
+    ) -> None:
+        if self.accrued_to is None or to <= self.accrued_to:
+            return
+        base = self.terms.principal - self.paid_principal
+        segments = interest_segments(
+            principal=base,
+            start=self.accrued_to,
+            end=to,
+            regime=self.terms.regime,
+            rates=rates,
+            creditor_is_private=creditor_is_private,
+            contract_rate=self.terms.contract_rate,
+            basis=basis,
+        )
+        self.accruals.extend(Accrual(base, s) for s in segments)
+        self.interest += total_interest(segments)
+        self.accrued_to = to
+
+    def debt_line(self, rate: Decimal) -> DebtLine:
+        return DebtLine(
+            claim_id=self.terms.claim_id,
+            due_date=self.terms.due_date,
+            principal=self.terms.principal - self.paid_principal,
+            interest=self.interest - self.paid_interest,
+            indemnity=self.terms.indemnity - self.paid_indemnity,
+            rate=rate,
+        )
+
+
+def compute_statement(
+    *,
+    on: date,
+    claims: Sequence[ClaimTerms],
+    payments: Sequence[PaymentTerms],
+    rates: RateSource,
+    creditor_is_private: bool = False,
+    basis: DayBasis = DayBasis.ACT_365,
+    order: Sequence[str] = DEFAULT_ORDER,
+) -> Statement:
+    """Replay payments in date order over the claims and accrue interest up to ``on``."""
+    running = [_Running(terms=c, accrued_to=c.interest_from) for c in claims]
+    lines: list[PaymentLine] = []
+    for payment in sorted(payments, key=lambda p: (p.received_on, p.payment_id)):
+        if payment.received_on > on:
+            continue
+        for claim in running:
+            claim.accrue(payment.received_on, rates, creditor_is_private, basis)
+        debt_lines = [
+            c.debt_line(_current_rate(c.terms, payment.received_on, rates, creditor_is_private))
+            for c in running
+        ]
+        imputation = impute(
+            Payment(payment.amount, payment.received_on, payment.designated),
+            debt_lines,
+            order=order,
+        )
+        for claim, allocation in zip(running, imputation.allocations, strict=True):
+            claim.paid_interest += allocation.interest
+            claim.paid_principal += allocation.principal
+            claim.paid_indemnity += allocation.indemnity
+        lines.append(
+            PaymentLine(
+                payment.payment_id,
+                payment.received_on,
+                payment.amount,
+                payment.method,
+                imputation.unallocated,
+            )
+        )
+    for claim in running:
+        claim.accrue(on, rates, creditor_is_private, basis)
+    return Statement(
+        on=on,
+        claims=tuple(
+            ClaimStatement(
+                claim_id=c.terms.claim_id,
+                invoice_number=c.terms.invoice_number,
+                invoice_date=c.terms.invoice_date,
+                due_date=c.terms.due_date,
+                principal=c.terms.principal,
+                regime=c.terms.regime,
+                interest_from=c.terms.interest_from,
+                accruals=tuple(c.accruals),
+                interest=c.interest,
+                indemnity=c.terms.indemnity,
+                paid_interest=c.paid_interest,
+                paid_principal=c.paid_principal,
+                paid_indemnity=c.paid_indemnity,
+            )
+            for c in running
+        ),
+        payments=tuple(lines),
+    )
+
+
+def _current_rate(
+    terms: ClaimTerms, on: date, rates: RateSource, creditor_is_private: bool
+) -> Decimal:
+    """The rate a claim bears on a day: the debt "le plus d'intérêt d'acquitter" ranks first."""
+    if (
+        terms.regime is InterestRegime.NONE
+        or terms.interest_from is None
+        or on <= terms.interest_from
+    ):
+        return ZERO
+    if terms.contract_rate is not None:
+        return terms.contract_rate
+    semester = semester_of(on)
+    if terms.regime is InterestRegime.B2B_DEFAULT:
+        return b2b_default_rate(semester, rates)
+    return rates.rate(legal_rate_kind(creditor_is_private=creditor_is_private), semester)
+
+
+# --- the database side: load a case, its rates and its payments ------------------------------
+def database_rates() -> RateSource:
+    """All reference rates in one query; a missing semester still raises RATE_MISSING."""
+    from dunning.models import ReferenceRate
+
+    table: dict[str, dict[RateKind, Decimal]] = {}
+    for semester, kind, rate in ReferenceRate.objects.values_list("semester", "kind", "rate"):
+        table.setdefault(semester, {})[RateKind(kind)] = rate
+    return DictRateSource(table)
+
+
+def claim_terms(case: Case) -> list[ClaimTerms]:
+    """Which regime each claim falls under (sections B and C) and from when interest runs."""
+    from cases.models import Claim
+    from debtors.models import Debtor
+
+    debtor = case.debtor
+    terms = []
+    for claim in case.claims.all():
+        if claim.debt_kind == Claim.DebtKind.B2B and debtor.kind == Debtor.Kind.COMPANY:
+            regime = (
+                InterestRegime.B2B_CONTRACT
+                if claim.contract_rate is not None
+                else InterestRegime.B2B_DEFAULT
+            )
+            interest_from: date | None = claim.due_date
+            indemnity = RECOVERY_INDEMNITY
+        elif debtor.kind == Debtor.Kind.PUBLIC:
+            # REQ-B5: public buyers have their own regime (ECB + 8, CCP R2192-31); not computed.
+            regime, interest_from, indemnity = InterestRegime.NONE, None, ZERO
+        else:
+            # REQ-C1: civil legal interest runs from the formal notice; no indemnity, no fees.
+            regime, interest_from, indemnity = (
+                InterestRegime.LEGAL,
+                case.formal_notice_received_on,
+                ZERO,
+            )
+        terms.append(
+            ClaimTerms(
+                claim_id=claim.pk,
+                invoice_number=claim.invoice_number,
+                invoice_date=claim.invoice_date,
+                due_date=claim.due_date,
+                principal=claim.principal,
+                regime=regime,
+                interest_from=interest_from,
+                contract_rate=claim.contract_rate
+                if regime is InterestRegime.B2B_CONTRACT
+                else None,
+                indemnity=indemnity,
+            )
+        )
+    return terms
+
+
+def case_statement(case: Case, *, on: date, rates: RateSource | None = None) -> Statement:
+    """The décompte of ``case`` on ``on``, line by line."""
+    from debtors.models import Debtor
+
+    payments = [
+        PaymentTerms(
+            payment_id=p.pk,
+            received_on=p.received_on,
+            amount=p.amount,
+            method=p.method,
+            designated=tuple(c.pk for c in p.designated_claims.all()),
+        )
+        for p in case.payments.prefetch_related("designated_claims")
+    ]
+    statement = compute_statement(
+        on=on,
+        claims=claim_terms(case),
+        payments=payments,
+        rates=rates or database_rates(),
+        creditor_is_private=case.creditor.is_private_person,
+        basis=DayBasis(case.agency.day_basis),
+    )
+    if case.debtor.kind == Debtor.Kind.PUBLIC:
+        return Statement(
+            on=statement.on,
+            claims=statement.claims,
+            payments=statement.payments,
+            warnings=("Public-sector debtor: late interest (CCP R2192-31) not computed.",),
+        )
+    return statement

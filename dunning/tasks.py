@@ -1,0 +1,97 @@
+"""Celery entry points of the dunning engine: thin, loading by id inside the tenant scope."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from cases.models import ACTIVE_STATES, Case
+from collectio.celery import app
+from collectio.outbox import enqueue_on_commit
+from collectio.scoping import TenantTask
+from dunning.models import StepExecution
+from dunning.sweep import sweep_agency
+
+logger = logging.getLogger(__name__)
+MAX_EFFECT_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=15)
+PENDING_GRACE = timedelta(minutes=2)
+
+
+@app.task(name="dunning.tasks.sweep")
+def sweep() -> int:
+    """Beat's only job: fan out one sweep per agency with due cases (a cross-tenant read)."""
+    with scopes_disabled():
+        agency_ids = list(
+            Case.objects.filter(state__in=ACTIVE_STATES, next_action_at__lte=timezone.now())
+            .order_by()
+            .values_list("agency_id", flat=True)
+            .distinct()
+        )
+    for agency_id in agency_ids:
+        sweep_agency_task.delay(agency_id=agency_id)
+    return len(agency_ids)
+
+
+@app.task(base=TenantTask, name="dunning.tasks.sweep_agency")
+def sweep_agency_task(*, agency_id: int) -> dict[str, int]:
+    return vars(sweep_agency(agency_id=agency_id))
+
+
+@app.task(base=TenantTask, name="dunning.tasks.run_step_effects")
+def run_step_effects(*, agency_id: int, execution_ids: list[int]) -> int:
+    """Produce the letters, e-mails, SMS and call tasks of executed steps, each claimed once."""
+    from notices.services import produce_step_effects
+
+    done = 0
+    for execution_id in execution_ids:
+        claimed = StepExecution.objects.filter(
+            pk=execution_id, effects=StepExecution.Effects.PENDING
+        ).update(
+            effects=StepExecution.Effects.CLAIMED,
+            effects_attempts=F("effects_attempts") + 1,
+            effects_updated_at=timezone.now(),
+        )
+        if not claimed:
+            continue  # another worker has it, or it is done: idempotent
+        execution = StepExecution.objects.select_related("case", "step").get(pk=execution_id)
+        try:
+            with transaction.atomic():
+                produce_step_effects(execution=execution)
+                StepExecution.objects.filter(pk=execution_id).update(
+                    effects=StepExecution.Effects.DONE, effects_updated_at=timezone.now()
+                )
+            done += 1
+        except Exception:
+            logger.exception("side effects of step execution %s failed", execution_id)
+            failed = execution.effects_attempts >= MAX_EFFECT_ATTEMPTS
+            StepExecution.objects.filter(pk=execution_id).update(
+                effects=StepExecution.Effects.FAILED if failed else StepExecution.Effects.PENDING,
+                effects_updated_at=timezone.now(),
+            )
+    return done
+
+
+@app.task(name="dunning.tasks.relay_step_effects")
+def relay_step_effects() -> int:
+    """Re-enqueue side effects left pending (Redis was down) or claimed by a dead worker."""
+    now = timezone.now()
+    with scopes_disabled():
+        stuck = StepExecution.objects.filter(
+            effects=StepExecution.Effects.CLAIMED, effects_updated_at__lte=now - STUCK_AFTER
+        )
+        stuck.update(effects=StepExecution.Effects.PENDING)
+        pending: dict[int, list[int]] = {}
+        for agency_id, pk in StepExecution.objects.filter(
+            effects=StepExecution.Effects.PENDING, effects_updated_at__lte=now - PENDING_GRACE
+        ).values_list("agency_id", "pk")[:10_000]:
+            pending.setdefault(agency_id, []).append(pk)
+    with transaction.atomic():
+        for agency_id, ids in pending.items():
+            enqueue_on_commit(run_step_effects, agency_id=agency_id, execution_ids=ids)
+    return sum(len(ids) for ids in pending.values())
