@@ -278,3 +278,15 @@ def recovery_indemnity(*, late_invoices: int, debtor_is_professional: bool) -> D
     if not debtor_is_professional:
         raise IndemnityForbidden
     return RECOVERY_INDEMNITY * late_invoices
+
+
+def load_reference_rates(model: type) -> None:
+    """Write :data:`REFERENCE_RATES_FR` into the rate table (the data migration, and tests whose
+    database was flushed by a transactional test)."""
+    for semester, rates in REFERENCE_RATES_FR.items():
+        for kind, rate in rates.items():
+            model.objects.update_or_create(
+                semester=semester,
+                kind=kind.value,
+                defaults={"rate": rate, "source": "legal-fr.md section 0 (ECB, arrêtés)"},
+            )

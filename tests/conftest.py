@@ -10,6 +10,8 @@ from django_scopes import scopes_disabled
 from cases.models import Creditor
 from collectio.models import Agency, Role, User
 from collectio.scoping import tenant_scope
+from dunning.interest import load_reference_rates
+from dunning.models import ReferenceRate
 from tests import factories
 
 
@@ -34,6 +36,8 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture
 def world(db) -> World:
+    if not ReferenceRate.objects.exists():  # a transactional test flushed the data migration
+        load_reference_rates(ReferenceRate)
     with scopes_disabled():
         alpha = factories.new_agency("Alpha Recouvrement")
         bravo = factories.new_agency("Bravo Contentieux")

@@ -4,16 +4,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from dunning.interest import REFERENCE_RATES_FR
+    from dunning.interest import load_reference_rates
 
-    ReferenceRate = apps.get_model("dunning", "ReferenceRate")
-    for semester, rates in REFERENCE_RATES_FR.items():
-        for kind, rate in rates.items():
-            ReferenceRate.objects.update_or_create(
-                semester=semester,
-                kind=kind.value,
-                defaults={"rate": rate, "source": "legal-fr.md section 0 (ECB, arrêtés)"},
-            )
+    load_reference_rates(apps.get_model("dunning", "ReferenceRate"))
 
 
 def unload(apps, schema_editor):

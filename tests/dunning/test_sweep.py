@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -235,8 +235,9 @@ def test_creditor_scenario_overrides_the_agency_default(alpha_scope):
 
 
 def test_sweep_only_touches_its_agency(world):
-    from collectio.scoping import tenant_scope
     from django_scopes import scopes_disabled
+
+    from collectio.scoping import tenant_scope
 
     with scopes_disabled():
         other_creditor = factories.new_creditor(world.other_agency)
