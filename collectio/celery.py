@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collectio.settings")
@@ -19,6 +20,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
         "dunning-sweep": {
             "task": "dunning.tasks.sweep",
             "schedule": settings.DUNNING_SWEEP_INTERVAL,
+        },
+        "dunning-prescription-alerts": {
+            "task": "dunning.tasks.prescription_alerts",
+            "schedule": crontab(hour=6, minute=0),
         },
         "dunning-relay-step-effects": {
             "task": "dunning.tasks.relay_step_effects",

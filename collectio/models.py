@@ -35,6 +35,16 @@ class PostalAddress(models.Model):
 class Agency(PostalAddress):
     """The tenant, and the identity every letter must show (legal-fr.md REQ-A1, REQ-A3)."""
 
+    class ImputationOrder(models.TextChoices):
+        INTEREST_PRINCIPAL_INDEMNITY = (
+            "interest,principal,indemnity",
+            _("Interest, principal, then the €40 indemnity"),
+        )
+        INTEREST_INDEMNITY_PRINCIPAL = (
+            "interest,indemnity,principal",
+            _("Interest, the €40 indemnity, then principal"),
+        )
+
     class DayBasis(models.TextChoices):
         ACT_365 = "ACT_365", _("Actual/365")
         ACT_ACT = "ACT_ACT", _("Actual/actual (366 in leap years)")
@@ -63,6 +73,13 @@ class Agency(PostalAddress):
     dpo_contact = models.CharField(_("data protection officer contact"), max_length=200, blank=True)
     day_basis = models.CharField(
         _("interest day basis"), max_length=8, choices=DayBasis, default=DayBasis.ACT_365
+    )
+    imputation_order = models.CharField(
+        _("imputation order within an invoice"),
+        max_length=40,
+        choices=ImputationOrder,
+        default=ImputationOrder.INTEREST_PRINCIPAL_INDEMNITY,
+        help_text=_("C. civ. 1343-1 puts interest first; where the €40 goes is a choice."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import services as case_services
-from cases.models import TERMINAL_STATES, Case, CaseEvent, CaseState, Claim, Payment
+from cases.models import (
+    TERMINAL_STATES,
+    Case,
+    CaseEvent,
+    CaseState,
+    Claim,
+    Payment,
+    agency_staff,
+)
 from collectio.models import Agency, User
 from collectio.money import to_money
 from dunning.calendar import FrenchCalendar, debtor_deadline
-from dunning.models import Action, Channel, DelayUnit, Scenario, Step, validate_step_order
+from dunning.models import (
+    Action,
+    Channel,
+    DelayUnit,
+    Scenario,
+    Step,
+    StepExecution,
+    validate_step_order,
+)
+from dunning.prescription import ALERT_DAYS_BEFORE
 from dunning.statement import case_statement
+from dunning.sweep import AgencyPolicy, Batch, run_step
 
 # The default French scenario (issue 3): first reminder the next business day, a second ten days
 # later, a phone follow-up, the formal notice by registered letter about fifteen days after the
@@ -139,3 +157,67 @@ def payment_record(
     if statement.balance <= 0:
         case_services.case_transition(case=case, transition="mark_paid", actor=None)
     return payment
+
+
+# --- steps waiting for an agent ---------------------------------------------------------------
+@transaction.atomic
+def step_confirm(*, execution: StepExecution, actor: User) -> Case:
+    """An agent lets a step that needed confirmation go out, exactly as the sweep would."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("creditor", "debtor")
+        .get(pk=execution.case_id)
+    )
+    if not agency_staff(case, actor):
+        raise PermissionDenied(_("You may not do this on this case."))
+    locked = StepExecution.objects.select_for_update().filter(pk=execution.pk).first()
+    if (
+        locked is None
+        or locked.status != StepExecution.Status.AWAITING_CONFIRMATION
+        or case.next_step_id != locked.step_id
+    ):
+        raise ValidationError(_("This step is no longer waiting for confirmation."))
+    locked.delete()  # replaced by the execution the step writes when it runs
+    policy = AgencyPolicy(case.agency_id)
+    batch = Batch(agency_id=case.agency_id, now=timezone.now(), actor_id=actor.pk)
+    from_state = case.state
+    run_step(
+        case,
+        policy.step_by_id[locked.step_id],
+        policy,
+        batch,
+        policy.calendar(case.debtor.postcode),
+    )
+    batch.changed[from_state].append(case)
+    batch.persist()
+    return case
+
+
+# --- prescription alerts ----------------------------------------------------------------------
+def prescription_alerts_raise(*, agency_id: int, today: date) -> int:
+    """Flag cases whose earliest limitation date is 90 or 30 days away (REQ-D2), once each."""
+    raised = 0
+    for days in ALERT_DAYS_BEFORE:
+        limit = today + timedelta(days=days)
+        already = CaseEvent.objects.filter(
+            agency_id=agency_id,
+            kind=CaseEvent.Kind.PRESCRIPTION_ALERT,
+            payload__limitation_date=str(limit),
+        ).values("case_id")
+        due = (
+            Case.objects.filter(agency_id=agency_id, limitation_date=limit)
+            .exclude(state__in=TERMINAL_STATES)
+            .exclude(pk__in=already)
+        )
+        events = [
+            CaseEvent(
+                agency_id=agency_id,
+                case_id=case_id,
+                kind=CaseEvent.Kind.PRESCRIPTION_ALERT,
+                payload={"limitation_date": str(limit), "days_left": days},
+            )
+            for case_id in due.values_list("pk", flat=True)
+        ]
+        CaseEvent.objects.bulk_create(events)
+        raised += len(events)
+    return raised

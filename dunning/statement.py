@@ -349,6 +349,7 @@ def case_statement(case: Case, *, on: date, rates: RateSource | None = None) -> 
         rates=rates or database_rates(),
         creditor_is_private=case.creditor.is_private_person,
         basis=DayBasis(case.agency.day_basis),
+        order=case.agency.imputation_order.split(","),
     )
     if case.debtor.kind == Debtor.Kind.PUBLIC:
         return Statement(

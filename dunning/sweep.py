@@ -95,6 +95,7 @@ class Batch:
 
     agency_id: int
     now: datetime
+    actor_id: int | None = None
     result: SweepResult = field(default_factory=SweepResult)
     changed: dict[str, list[Case]] = field(default_factory=lambda: defaultdict(list))
     events: list[CaseEvent] = field(default_factory=list)
@@ -102,7 +103,14 @@ class Batch:
 
     def event(self, case: Case, kind: str, **fields: Any) -> None:
         self.events.append(
-            CaseEvent(agency_id=self.agency_id, case_id=case.pk, at=self.now, kind=kind, **fields)
+            CaseEvent(
+                agency_id=self.agency_id,
+                case_id=case.pk,
+                actor_id=self.actor_id,
+                at=self.now,
+                kind=kind,
+                **fields,
+            )
         )
 
     def persist(self) -> None:
@@ -171,11 +179,11 @@ def _advance(case: Case, policy: AgencyPolicy, batch: Batch) -> None:
         case.next_action_at = None
         batch.result.awaiting += 1
     else:
-        _run_step(case, step, policy, batch, calendar)
+        run_step(case, step, policy, batch, calendar)
     batch.changed[from_state].append(case)
 
 
-def _run_step(
+def run_step(
     case: Case, step: Step, policy: AgencyPolicy, batch: Batch, calendar: FrenchCalendar
 ) -> None:
     failing = failing_conditions(case, step.transition)

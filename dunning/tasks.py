@@ -12,8 +12,9 @@ from django_scopes import scopes_disabled
 
 from cases.models import ACTIVE_STATES, Case
 from collectio.celery import app
+from collectio.models import Agency
 from collectio.outbox import enqueue_on_commit
-from collectio.scoping import TenantTask
+from collectio.scoping import TenantTask, tenant_scope
 from dunning.models import StepExecution
 from dunning.sweep import sweep_agency
 
@@ -95,3 +96,17 @@ def relay_step_effects() -> int:
         for agency_id, ids in pending.items():
             enqueue_on_commit(run_step_effects, agency_id=agency_id, execution_ids=ids)
     return sum(len(ids) for ids in pending.values())
+
+
+@app.task(name="dunning.tasks.prescription_alerts")
+def prescription_alerts() -> int:
+    """Daily: raise the D-90 and D-30 limitation alerts of every agency."""
+    from dunning.services import prescription_alerts_raise
+
+    with scopes_disabled():
+        agency_ids = list(Agency.objects.values_list("pk", flat=True))
+    raised = 0
+    for agency_id in agency_ids:
+        with tenant_scope(agency_id):
+            raised += prescription_alerts_raise(agency_id=agency_id, today=timezone.localdate())
+    return raised
