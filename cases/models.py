@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import GET_STATE, RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from collectio.models import Agency, PostalAddress, Role
 from collectio.money import ZERO
@@ -203,6 +203,11 @@ def formal_notice_expired(case: Case) -> bool:
     return deadline is not None and deadline < timezone.localdate()
 
 
+@condition(_("The creditor's mandate does not cover judicial proceedings."))
+def mandate_allows_litigation(case: Case) -> bool:
+    return case.creditor.mandate_allows_litigation
+
+
 @condition(_("The creditor has not approved the judicial handoff."))
 def handoff_approved(case: Case) -> bool:
     return case.handoff_approved_at is not None or not case.creditor.handoff_requires_approval
@@ -353,15 +358,16 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[CaseState.REMINDER, CaseState.PHONE_FOLLOWUP],
-        target=GET_STATE(
-            lambda case, *a, **k: (
-                CaseState.PHONE_FOLLOWUP
-                if case.state == CaseState.REMINDER
-                else CaseState.FORMAL_NOTICE
-            ),
-            states=[CaseState.PHONE_FOLLOWUP, CaseState.FORMAL_NOTICE],
-        ),
+        source=CaseState.REMINDER,
+        target=CaseState.PHONE_FOLLOWUP,
+        conditions=[not_time_barred, has_outstanding],
+        permission=agency_staff,
+        custom={"label": _("Escalate")},
+    )
+    @transition(
+        field=state,
+        source=CaseState.PHONE_FOLLOWUP,
+        target=CaseState.FORMAL_NOTICE,
         conditions=[not_time_barred, has_outstanding],
         permission=agency_staff,
         custom={"label": _("Escalate")},
@@ -373,7 +379,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.FORMAL_NOTICE,
         target=CaseState.JUDICIAL,
-        conditions=[formal_notice_expired, has_outstanding, not_time_barred, handoff_approved],
+        conditions=[
+            formal_notice_expired,
+            has_outstanding,
+            not_time_barred,
+            mandate_allows_litigation,
+            handoff_approved,
+        ],
         permission=agency_staff,
         custom={"label": _("Hand off to the judicial partner")},
     )

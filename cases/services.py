@@ -185,7 +185,10 @@ def case_transition(
     if blockers:
         raise CaseTransitionError(transition, blockers)
     from_state = locked.state
-    method(**arguments)
+    try:
+        method(**arguments)
+    except (TypeError, ValueError) as error:  # missing or wrong arguments, e.g. a closure code
+        raise CaseTransitionError(transition, [_("Invalid details for this action.")]) from error
     locked.save()
     CaseEvent.objects.create(
         agency_id=locked.agency_id,

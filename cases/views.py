@@ -71,6 +71,7 @@ def case_transition_view(request: HttpRequest, pk: int, name: str) -> HttpRespon
             transition=name,
             actor=request.user,
             expected_state=request.POST.get("expected_state"),
+            **({"code": request.POST.get("code", "")} if name in ONE_CLICK_HIDDEN else {}),
         )
     except services.CaseTransitionError as exc:
         for reason in exc.reasons:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
 
@@ -34,8 +35,13 @@ class TenantAdmin(admin.ModelAdmin):
     ) -> Any:
         related = db_field.remote_field.model
         membership = self._membership(request)
-        if not request.user.is_superuser and hasattr(related, "creditor_path"):
-            kwargs["queryset"] = for_membership(related.objects.all(), membership)
+        if not request.user.is_superuser:
+            if hasattr(related, "creditor_path"):
+                kwargs["queryset"] = for_membership(related.objects.all(), membership)
+            elif related is get_user_model():
+                # Users are not tenant rows: offer only the people of this agency.
+                agency_id = membership.agency_id if membership else None
+                kwargs["queryset"] = related.objects.filter(membership__agency_id=agency_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

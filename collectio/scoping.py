@@ -14,6 +14,7 @@ from celery import Task
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django_scopes import ScopedManager, scope, scopes_disabled
+from django_scopes.manager import DisabledQuerySet
 
 if TYPE_CHECKING:
     from collectio.models import Membership
@@ -23,9 +24,26 @@ M = TypeVar("M", bound=Model)
 __all__ = ["TenantManager", "TenantScopeMiddleware", "TenantTask", "for_membership", "tenant_scope"]
 
 
+class _FailClosedQuerySet(DisabledQuerySet):
+    """django-scopes leaves some reads open outside a scope (``exists()`` ran unscoped)."""
+
+    exists = contains = in_bulk = explain = bulk_update = DisabledQuerySet.error
+
+
 def TenantManager() -> Any:
     """The manager every tenant-owned model uses (``objects``)."""
-    return ScopedManager(agency="agency")
+    scoped = type(ScopedManager(agency="agency"))
+
+    class Manager(scoped):  # type: ignore[misc, valid-type]
+        def get_queryset(self) -> Any:
+            queryset = super().get_queryset()
+            if isinstance(queryset, DisabledQuerySet):
+                return _FailClosedQuerySet(
+                    self.model, using=self._db, missing_scopes=queryset.missing_scopes
+                )
+            return queryset
+
+    return Manager()
 
 
 @contextmanager

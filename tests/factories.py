@@ -65,6 +65,7 @@ def new_creditor(
         mandate_insurance_terms="RC Pro Hiscox n° RCP-2026-001",
         mandate_fee_terms="15 % des sommes encaissées",
         mandate_remittance_terms="Reversement sous 30 jours",
+        mandate_allows_litigation=True,
     )
     defaults.update(fields)
     return Creditor.objects.create(**defaults)

@@ -210,6 +210,21 @@ def test_hand_off_gate(alpha_scope, fields, reason):
     assert reason in _blocked(case, "hand_off", alpha_scope.admin)
 
 
+def test_hand_off_needs_a_mandate_covering_litigation(alpha_scope):
+    w = alpha_scope
+    with scopes_disabled():
+        amicable_only = factories.new_creditor(
+            w.agency, "Amiable SA", mandate_allows_litigation=False
+        )
+    case = factories.new_case(
+        amicable_only,
+        state=S.FORMAL_NOTICE,
+        formal_notice_deadline=YESTERDAY,
+        handoff_approved_at=timezone.now(),
+    )
+    assert "judicial proceedings" in _blocked(case, "hand_off", w.admin)
+
+
 def test_hand_off_without_approval_when_the_creditor_does_not_require_it(alpha_scope):
     w = alpha_scope
     with scopes_disabled():
@@ -223,7 +238,7 @@ def test_hand_off_without_approval_when_the_creditor_does_not_require_it(alpha_s
 
 def test_close_refuses_an_unknown_closure_code(alpha_scope):
     case = factories.new_case(alpha_scope.creditor, state=S.REMINDER)
-    with pytest.raises(ValueError, match="closure code"):
+    with pytest.raises(services.CaseTransitionError, match="Invalid details"):
         services.case_transition(
             case=case, transition="close", actor=alpha_scope.admin, code="paid"
         )

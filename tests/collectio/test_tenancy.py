@@ -1,0 +1,383 @@
+"""Tenancy: every tenant row carries its agency, queries fail closed, nobody sees across tenants.
+
+Alpha is the agency under test; Bravo's admin Charlie, a user without membership and the user of
+Alpha's other creditor must each see nothing of Alpha's (or the first creditor's) rows, on every
+model, selector, page and admin screen, exactly as if the rows did not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.urls import reverse
+from django_scopes import ScopeError, scopes_disabled
+
+from cases import selectors
+from cases.models import Case, CaseEvent, CaseState, Claim, Creditor, Payment
+from collectio.models import Agency, Role, User
+from collectio.scoping import for_membership, tenant_scope
+from debtors.models import ContactPoint, Debtor
+from dunning.models import ReferenceRate, Scenario
+from tests import factories
+
+PROJECT_APPS = ("collectio", "cases", "debtors", "dunning", "notices")
+# Models that are not owned by one agency. Adding a model here needs a reason next to it.
+NOT_TENANT_OWNED = {
+    "collectio.Agency",  # the tenant itself
+    "collectio.User",  # a login; its agency comes from its Membership
+    "dunning.ReferenceRate",  # published legal rates, the same for every agency
+}
+# Models the ``populated`` fixture gives rows in both agencies, so the checks below bite.
+POPULATED = {
+    "collectio.Membership",
+    "cases.Creditor",
+    "cases.Case",
+    "cases.Claim",
+    "cases.Payment",
+    "cases.CaseEvent",
+    "cases.CaseSequence",
+    "debtors.Debtor",
+    "debtors.ContactPoint",
+    "dunning.Scenario",
+}
+
+
+def _label(model: type[models.Model]) -> str:
+    return f"{model._meta.app_label}.{model.__name__}"
+
+
+def project_models() -> list[type[models.Model]]:
+    return [m for label in PROJECT_APPS for m in apps.get_app_config(label).get_models()]
+
+
+def tenant_models() -> list[type[models.Model]]:
+    return [m for m in project_models() if _label(m) not in NOT_TENANT_OWNED]
+
+
+TENANT_MODELS = tenant_models()
+
+
+# --- the invariant over every model ----------------------------------------------------------
+def test_exemptions_name_existing_models():
+    """A stale exemption would hide nothing, but a typo would hide a real model."""
+    labels = {_label(m) for m in project_models()}
+    assert {"collectio.Agency", "collectio.User"} <= labels
+    assert NOT_TENANT_OWNED - labels <= {"dunning.ReferenceRate"}
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=_label)
+def test_tenant_model_has_a_non_null_agency_foreign_key(model):
+    try:
+        field = model._meta.get_field("agency")
+    except Exception:  # FieldDoesNotExist
+        pytest.fail(f"{_label(model)} has no `agency` field (or add it to NOT_TENANT_OWNED)")
+    assert isinstance(field, models.ForeignKey), f"{_label(model)}.agency is not a ForeignKey"
+    assert field.related_model is Agency
+    assert not field.null, f"{_label(model)}.agency is nullable"
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=_label)
+def test_tenant_model_queries_fail_outside_a_scope(model, db):
+    for manager in (model.objects, model._default_manager):
+        for query in (
+            lambda m: list(m.all()),
+            lambda m: m.count(),
+            lambda m: m.filter(pk=1).first(),
+            lambda m: m.get(pk=1),
+            lambda m: list(m.values_list("pk", flat=True)),
+        ):
+            with pytest.raises(ScopeError):
+                query(manager)
+
+
+def test_exists_also_fails_outside_a_scope(world):
+    factories.new_case(world.creditor)
+    with pytest.raises(ScopeError):
+        Case.objects.exists()
+
+
+# --- rows in both agencies -------------------------------------------------------------------
+def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
+    with scopes_disabled():
+        debtor = factories.new_debtor(agency, name=name)
+        ContactPoint.objects.create(
+            agency=agency, debtor=debtor, channel="email", value=f"{name.split()[0]}@example.fr"
+        )
+        case = factories.new_case(creditor, debtor)
+        Payment.objects.create(
+            agency=agency, case=case, amount=Decimal("10.00"), received_on=date(2026, 1, 5),
+            method=Payment.Method.TRANSFER,
+        )  # fmt: skip
+        Scenario.objects.create(agency=agency, name=f"Scénario {name}")
+    return case
+
+
+@pytest.fixture
+def populated(world):
+    """Alpha: a case per creditor (plus a debtor shared by both). Bravo: one case."""
+    with scopes_disabled():
+        bravo_creditor = factories.new_creditor(world.other_agency, "Bravo Client SARL")
+    world.case = _populate(world.agency, world.creditor, "Garage Alpha Un")
+    world.other_case = _populate(world.agency, world.other_creditor, "Garage Alpha Deux")
+    world.bravo_case = _populate(world.other_agency, bravo_creditor, "Garage Bravo")
+    world.bravo_creditor = bravo_creditor
+    return world
+
+
+def _ids(model: type[models.Model], agency: Agency) -> set[int]:
+    with scopes_disabled():
+        return set(model.objects.filter(agency=agency).values_list("pk", flat=True))
+
+
+def test_fixture_populates_every_listed_model_in_both_agencies(populated):
+    by_label = {_label(m): m for m in TENANT_MODELS}
+    for label in POPULATED:
+        assert _ids(by_label[label], populated.agency), label
+        assert _ids(by_label[label], populated.other_agency), label
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=_label)
+def test_other_agency_sees_none_of_alphas_rows(populated, model):
+    alpha_ids = _ids(model, populated.agency)
+    charlie = populated.charlie.membership
+    with tenant_scope(populated.other_agency.pk):
+        assert not model.objects.filter(pk__in=alpha_ids).exists()
+        assert not model.objects.exclude(agency=populated.other_agency).exists()
+        assert set(model.objects.values_list("pk", flat=True)) == _ids(
+            model, populated.other_agency
+        )
+        assert not for_membership(model.objects.all(), charlie).filter(pk__in=alpha_ids).exists()
+    # Even inside the wrong scope, narrowing by Charlie's membership leaves no Alpha row.
+    with tenant_scope(populated.agency.pk):
+        assert not for_membership(model.objects.all(), charlie).exists()
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=_label)
+def test_no_agency_and_no_membership_see_nothing(populated, model):
+    assert _ids(model, populated.agency) or _label(model) not in POPULATED
+    with tenant_scope(None):
+        assert list(model.objects.all()) == []
+    with tenant_scope(populated.agency.pk):
+        assert list(for_membership(model.objects.all(), None)) == []
+
+
+def test_creditor_user_sees_only_its_creditors_rows(populated):
+    w = populated
+    member = w.creditor_user.membership
+    with scopes_disabled():
+        shared = factories.new_debtor(w.agency, name="Débiteur Commun SA")
+        own_shared = factories.new_case(w.creditor, shared)
+        other_shared = factories.new_case(w.other_creditor, shared)
+    with tenant_scope(w.agency.pk):
+        assert list(selectors.creditor_list(membership=member)) == [w.creditor]
+        cases = set(selectors.case_list(membership=member))
+        assert cases == {w.case, own_shared}
+        for foreign in (w.other_case, other_shared):
+            with pytest.raises(Case.DoesNotExist):
+                selectors.case_get(membership=member, pk=foreign.pk)
+        own = selectors.case_get(membership=member, pk=w.case.pk)
+        assert set(selectors.case_claims(case=own)) == set(Claim.objects.filter(case=w.case))
+        assert {e.case_id for e in selectors.case_timeline(case=own)} == {w.case.pk}
+
+        def visible(model: type[models.Model]) -> set[int]:
+            return set(for_membership(model.objects.all(), member).values_list("pk", flat=True))
+
+        own_cases = {w.case.pk, own_shared.pk}
+        assert visible(Claim) == set(
+            Claim.objects.filter(case__in=own_cases).values_list("pk", flat=True)
+        )
+        assert visible(CaseEvent) == set(
+            CaseEvent.objects.filter(case__in=own_cases).values_list("pk", flat=True)
+        )
+        assert visible(Payment) == set(
+            Payment.objects.filter(case__in=own_cases).values_list("pk", flat=True)
+        )
+        # The shared debtor is visible through the user's own case, the other one's is not.
+        assert visible(Debtor) == {w.case.debtor_id, shared.pk}
+        assert visible(ContactPoint) == set(
+            ContactPoint.objects.filter(debtor=w.case.debtor_id).values_list("pk", flat=True)
+        )
+        # Agency-level rows are not a creditor's business.
+        assert visible(Scenario) == set()
+
+
+# --- pages -----------------------------------------------------------------------------------
+def _detail(case: Case) -> str:
+    return reverse("cases:detail", args=[case.pk])
+
+
+def _transition(case: Case, name: str = "withdraw") -> str:
+    return reverse("cases:transition", args=[case.pk, name])
+
+
+def _state(case: Case) -> str:
+    with scopes_disabled():
+        return Case.objects.get(pk=case.pk).state
+
+
+@pytest.mark.parametrize("outsider", ["charlie", "other_creditor_user", "nobody"])
+def test_outsiders_get_404_exactly_as_for_a_missing_case(populated, client, outsider):
+    w = populated
+    if outsider == "nobody":
+        user = User.objects.create_user(email="nobody@example.fr", password="x-secret-pass")
+    else:
+        user = getattr(w, outsider)
+    client.force_login(user)
+    missing = Case(pk=w.case.pk + 10_000)
+    for url in (_detail(w.case), _detail(missing)):
+        assert client.get(url).status_code == 404, url
+    for url in (_transition(w.case), _transition(missing)):
+        assert client.post(url).status_code == 404, url
+    assert _state(w.case) == CaseState.NEW
+
+
+@pytest.mark.parametrize("outsider", ["charlie", "other_creditor_user", "nobody"])
+def test_case_list_shows_outsiders_none_of_the_cases(populated, client, outsider):
+    w = populated
+    user = (
+        User.objects.create_user(email="nobody@example.fr", password="x-secret-pass")
+        if outsider == "nobody"
+        else getattr(w, outsider)
+    )
+    client.force_login(user)
+    response = client.get(reverse("cases:list"))
+    assert response.status_code == 200
+    assert _detail(w.case) not in response.content.decode()
+
+
+def test_anonymous_is_sent_to_login(populated, client):
+    login = reverse("login")
+    for response in (
+        client.get(reverse("cases:list")),
+        client.get(_detail(populated.case)),
+        client.post(_transition(populated.case)),
+    ):
+        assert response.status_code == 302
+        assert response.url.startswith(f"{login}?next=")
+    assert _state(populated.case) == CaseState.NEW
+
+
+@pytest.mark.parametrize("insider", ["creditor_user", "agent", "admin"])
+def test_own_creditor_user_and_agency_staff_reach_the_case(populated, client, insider):
+    w = populated
+    client.force_login(getattr(w, insider))
+    page = client.get(reverse("cases:list")).content.decode()
+    assert _detail(w.case) in page
+    assert _detail(w.bravo_case) not in page
+    assert client.get(_detail(w.case)).status_code == 200
+    response = client.post(_transition(w.case, "withdraw"), {"expected_state": CaseState.NEW})
+    assert response.status_code == 302
+    assert response.url == _detail(w.case)
+    assert _state(w.case) == CaseState.CLOSED
+
+
+def test_creditor_users_list_holds_only_its_creditors_cases(populated, client):
+    client.force_login(populated.creditor_user)
+    page = client.get(reverse("cases:list")).content.decode()
+    assert _detail(populated.case) in page
+    assert _detail(populated.other_case) not in page
+    assert populated.other_creditor.legal_name not in page
+
+
+def test_creditor_user_may_not_fire_a_staff_transition(populated, client):
+    client.force_login(populated.creditor_user)
+    response = client.post(_transition(populated.case, "accept"))
+    assert response.status_code == 403
+    assert _state(populated.case) == CaseState.NEW
+
+
+# --- admin -----------------------------------------------------------------------------------
+def _admin_url(model: type[models.Model], action: str, *args: object) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+@pytest.mark.parametrize(
+    ("model", "alpha_row", "bravo_row"),
+    [
+        (Case, "case", "bravo_case"),
+        (Creditor, "creditor", "bravo_creditor"),
+        (Debtor, "case.debtor", "bravo_case.debtor"),
+    ],
+)
+def test_agency_admin_changelists_hold_only_its_agency(
+    populated, client, model, alpha_row, bravo_row
+):
+    def row(path: str) -> models.Model:
+        obj = populated
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    alpha, bravo = row(alpha_row), row(bravo_row)
+    client.force_login(populated.admin)
+    page = client.get(_admin_url(model, "changelist"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert _admin_url(model, "change", alpha.pk) in html
+    assert _admin_url(model, "change", bravo.pk) not in html
+
+
+@pytest.mark.parametrize("action", ["change", "delete", "history"])
+def test_agency_admin_on_another_agencys_case_is_told_it_does_not_exist(populated, client, action):
+    """Django admin answers an object outside get_queryset() with a redirect to the index and
+    a "does not exist" warning: the very answer it gives for an id that was never used."""
+    client.force_login(populated.admin)
+    answers = []
+    for pk in (populated.bravo_case.pk, populated.bravo_case.pk + 10_000):
+        response = client.get(_admin_url(Case, action, pk), follow=True)
+        assert response.redirect_chain == [(reverse("admin:index"), 302)]
+        (message,) = [str(m) for m in response.context["messages"]]
+        assert str(pk) in message
+        answers.append(message.replace(str(pk), "<id>"))
+    assert answers[0] == answers[1]
+    if action == "delete":
+        response = client.post(_admin_url(Case, action, populated.bravo_case.pk), {"post": "yes"})
+        assert response.status_code == 302
+        with scopes_disabled():
+            assert Case.objects.filter(pk=populated.bravo_case.pk).exists()
+
+
+def test_superuser_sees_every_agency(populated, client):
+    ops = User.objects.create_superuser(email="ops@example.fr", password="x-secret-pass")
+    client.force_login(ops)
+    html = client.get(_admin_url(Case, "changelist")).content.decode()
+    for case in (populated.case, populated.other_case, populated.bravo_case):
+        assert _admin_url(Case, "change", case.pk) in html
+    assert client.get(_admin_url(Case, "change", populated.bravo_case.pk)).status_code == 200
+
+
+def test_agent_and_creditor_user_cannot_use_the_admin(populated, client):
+    for user in (populated.agent, populated.creditor_user):
+        client.force_login(user)
+        for url in (reverse("admin:index"), _admin_url(Case, "changelist")):
+            response = client.get(url)
+            assert response.status_code == 302
+            assert response.url.startswith(reverse("admin:login"))
+
+
+def test_staff_flag_without_the_admin_role_is_not_enough(populated, client):
+    """is_staff lets a user through the admin's door; only role admin opens tenant screens."""
+    staff_agent = factories.new_user(populated.agency, Role.AGENT, is_staff=True)
+    client.force_login(staff_agent)
+    assert client.get(_admin_url(Case, "changelist")).status_code == 403
+    assert client.get(_admin_url(Case, "change", populated.case.pk)).status_code == 403
+
+
+def test_agency_admin_cannot_reach_agencies_users_or_global_rates(populated, client):
+    client.force_login(populated.admin)
+    for model in (Agency, User, ReferenceRate):
+        assert client.get(_admin_url(model, "changelist")).status_code == 403
+
+
+def test_admin_forms_offer_no_user_of_another_agency(populated, client):
+    client.force_login(populated.admin)
+    pages = [
+        client.get(_admin_url(Case, "change", populated.case.pk)).content.decode(),
+        client.get(_admin_url(apps.get_model("collectio.Membership"), "add")).content.decode(),
+    ]
+    for html in pages:
+        assert populated.charlie.email not in html
