@@ -40,7 +40,8 @@ from collectio.models import Agency, Membership, Role, User
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
 from dunning.calendar import FrenchCalendar, debtor_deadline
-from dunning.models import Action, Scenario
+from dunning.interest import load_reference_rates, semester_of
+from dunning.models import Action, ReferenceRate, Scenario
 from dunning.models import Step as ScenarioStep
 
 SEED = 20260101
@@ -700,9 +701,39 @@ def _seed_case(
 
 
 @transaction.atomic
+def _demo_rates_up_to(today: date) -> list[str]:
+    """Let the demo compute amounts after the last published semester of legal-fr.md.
+
+    Reference rates are legal data entered by the platform operator; a missing semester is an
+    error (REQ-R1). For the demo only, each missing semester up to today repeats the last known
+    one, with a source that says so. Returns the semesters filled that way.
+    """
+    if not ReferenceRate.objects.exists():
+        load_reference_rates(ReferenceRate)
+    known = dict.fromkeys(ReferenceRate.objects.values_list("semester", flat=True))
+    last = max(known)
+    filled = []
+    semester = last
+    while semester < semester_of(today):
+        year, half = int(semester[:4]), semester[-1]
+        semester = f"{year}-S2" if half == "1" else f"{year + 1}-S1"
+        if semester in known:
+            continue
+        for rate in ReferenceRate.objects.filter(semester=last):
+            ReferenceRate.objects.create(
+                semester=semester,
+                kind=rate.kind,
+                rate=rate.rate,
+                source=f"DEMO ONLY: copy of {last}, replace with the published rate",
+            )
+        filled.append(semester)
+    return filled
+
+
 def seed_demo() -> SeedResult:
     """Create (or complete) the demo agency; safe to run again."""
     today = timezone.localdate()
+    _demo_rates_up_to(today)
     agency = _upsert_agency(today)
     with tenant_scope(agency.pk):
         creditors = _upsert_creditors(agency)

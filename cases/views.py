@@ -6,14 +6,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition
 
 from cases import selectors, services
-from cases.models import Case, CaseState
+from cases.forms import PaymentForm
+from cases.models import TERMINAL_STATES, Case, CaseState
+from dunning import services as dunning_services
+from dunning.interest import RateMissing
+from dunning.statement import Statement, case_statement
 
 # close(code) needs a closure code chosen in a form; it is not a one-click action.
 ONE_CLICK_HIDDEN = {"close"}
@@ -26,9 +33,29 @@ def _get_case(request: HttpRequest, pk: int) -> Case:
         raise Http404 from exc
 
 
-def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+def _statement(case: Case) -> tuple[Statement | None, str]:
+    try:
+        return case_statement(case, on=timezone.localdate()), ""
+    except RateMissing as missing:
+        return None, str(missing)
+
+
+def _detail_context(
+    request: HttpRequest, case: Case, payment_form: PaymentForm | None = None
+) -> dict[str, Any]:
+    statement, statement_error = _statement(case)
+    membership = request.membership
     return {
         "case": case,
+        "statement": statement,
+        "statement_error": statement_error,
+        "payment_form": payment_form or PaymentForm(initial={"received_on": timezone.localdate()}),
+        "can_record_payment": membership.is_agency_staff and case.state not in TERMINAL_STATES,
+        "can_approve_handoff": (
+            case.state == CaseState.FORMAL_NOTICE
+            and case.handoff_approved_at is None
+            and case.creditor.mandate_allows_litigation
+        ),
         "claims": selectors.case_claims(case=case),
         "events": selectors.case_timeline(case=case),
         "transitions": [
@@ -82,3 +109,34 @@ def case_transition_view(request: HttpRequest, pk: int, name: str) -> HttpRespon
         return redirect("cases:detail", pk=pk)
     case = _get_case(request, pk)
     return render(request, "cases/case_detail.html", _detail_context(request, case), status=409)
+
+
+@login_required
+@require_POST
+def case_payment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    if not request.membership.is_agency_staff:
+        raise Http404
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            dunning_services.payment_record(case=case, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Payment recorded."))
+            return redirect("cases:detail", pk=pk)
+    context = _detail_context(request, _get_case(request, pk), payment_form=form)
+    return render(request, "cases/case_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def case_handoff_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    try:
+        services.case_approve_handoff(case=case, actor=request.user)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(request, _("Judicial handoff approved."))
+    return redirect("cases:detail", pk=pk)

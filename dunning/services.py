@@ -24,6 +24,7 @@ from cases.models import (
 from collectio.models import Agency, User
 from collectio.money import to_money
 from dunning.calendar import FrenchCalendar, debtor_deadline
+from dunning.interest import RateMissing
 from dunning.models import (
     Action,
     Channel,
@@ -138,7 +139,13 @@ def payment_record(
         bank_reference=bank_reference,
     )
     payment.designated_claims.set(designated_claims)
-    statement = case_statement(case, on=timezone.localdate())
+    try:
+        statement = case_statement(case, on=timezone.localdate())
+    except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
+        raise ValidationError(
+            _("%(error)s: enter this semester's reference rates before recording payments.")
+            % {"error": missing}
+        ) from missing
     Case.objects.filter(pk=case.pk).update(outstanding_amount=statement.balance)
     case_services.case_refresh_limitation(case=case)
     details = {

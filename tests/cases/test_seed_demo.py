@@ -199,3 +199,18 @@ def test_the_sweep_carries_on_from_the_seeded_states(demo):
             "The creditor's mandate does not cover judicial proceedings."
             in (event.payload["reasons"])
         )
+
+
+def test_demo_amounts_compute_today_with_flagged_demo_rates(demo):
+    from django.utils import timezone
+
+    from dunning.interest import semester_of
+    from dunning.models import ReferenceRate
+    from dunning.statement import case_statement
+
+    current = ReferenceRate.objects.filter(semester=semester_of(timezone.localdate()))
+    assert current.exists()
+    if current.first().semester > "2026-S1":  # beyond legal-fr.md's table: marked as demo data
+        assert all(r.source.startswith("DEMO ONLY") for r in current)
+    case = Case.objects.filter(state=CaseState.REMINDER).first()
+    assert case_statement(case, on=timezone.localdate()).balance > 0

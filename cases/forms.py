@@ -1,0 +1,22 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Payment
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount (€)"), min_value=0.01, max_digits=14, decimal_places=2
+    )
+    received_on = forms.DateField(
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    bank_reference = forms.CharField(label=_("Bank reference"), max_length=100, required=False)
+
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"]
+        if received_on > timezone.localdate():
+            raise forms.ValidationError(_("A payment cannot be received in the future."))
+        return received_on
