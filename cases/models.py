@@ -603,6 +603,7 @@ class Payment(models.Model):
     bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
     designated_claims = models.ManyToManyField(
         Claim,
+        through="PaymentDesignation",
         blank=True,
         related_name="designating_payments",
         verbose_name=_("invoices designated by the debtor"),
@@ -623,6 +624,27 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} € ({self.received_on})"
+
+
+class PaymentDesignation(models.Model):
+    """The invoices a debtor chose to pay; a tenant row like any other (agency on every row)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="designations")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantManager()
+    creditor_path = "payment__case__creditor"
+
+    class Meta:
+        verbose_name = _("designated invoice")
+        verbose_name_plural = _("designated invoices")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "claim"], name="payment_designation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.claim_id}"
 
 
 class CaseEvent(models.Model):

@@ -138,7 +138,7 @@ def payment_record(
         method=method,
         bank_reference=bank_reference,
     )
-    payment.designated_claims.set(designated_claims)
+    payment.designated_claims.set(designated_claims, through_defaults={"agency_id": case.agency_id})
     try:
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write

@@ -136,3 +136,34 @@ def test_missing_rate_is_an_error_not_a_fallback(alpha_scope):
     case = _open(alpha_scope, [_claim("S2", "1000.00", date(2026, 6, 1))])
     with pytest.raises(RateMissing, match=r"RATE_MISSING\(2026-S2\)"):
         case_statement(case, on=date(2026, 7, 15))
+
+
+def test_debtor_designation_overrides_the_legal_order(alpha_scope):
+    import time_machine
+
+    from cases.models import PaymentDesignation
+    from dunning.services import payment_record
+
+    case = _open(
+        alpha_scope,
+        [
+            _claim("A", "300.00", date(2025, 1, 31), kind="consumer"),
+            _claim("C", "200.00", date(2025, 12, 31), kind="consumer"),
+        ],
+        debtor_kind=Debtor.Kind.PERSON,
+    )
+    later = case.claims.get(invoice_number="C")
+    with time_machine.travel(date(2025, 7, 1)):
+        payment_record(
+            case=case,
+            amount=Decimal("200.00"),
+            received_on=date(2025, 6, 30),
+            method="transfer",
+            actor=None,
+            designated_claims=[later],
+        )
+    balances = {
+        c.invoice_number: c.balance for c in case_statement(case, on=date(2025, 6, 30)).claims
+    }
+    assert balances == {"A": Decimal("300.00"), "C": Decimal("0.00")}
+    assert PaymentDesignation.objects.get().agency_id == alpha_scope.agency.pk
