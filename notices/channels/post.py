@@ -1,0 +1,66 @@
+"""Post: the day's letters go to a print house as one PDF behind a cover index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from notices.channels import load_backend, outbox_dir
+from notices.models import Channel
+
+
+@dataclass(frozen=True)
+class Submission:
+    provider_reference: str
+    # Notice reference -> tracking number, for registered letters numbered at submission.
+    tracking_numbers: dict[str, str]
+
+
+class PostBackend(Protocol):
+    def submit(self, *, name: str, pdf: bytes, manifest: Sequence[dict[str, Any]]) -> Submission:
+        """Hand one print batch over; raise :class:`notices.channels.ChannelError` if refused."""
+        ...
+
+
+def backend() -> PostBackend:
+    return load_backend("NOTICES_POST_BACKEND", "notices.channels.post.PrintDropBackend")
+
+
+def _manifest_json(manifest: Sequence[dict[str, Any]]) -> bytes:
+    return json.dumps(list(manifest), ensure_ascii=False, indent=2).encode()
+
+
+class PrintDropBackend:
+    """Drop the batch and its manifest where the print house collects them (a storage prefix
+    synchronised by SFTP or S3). Its tracking numbers come back later, through the provider
+    webhook or typed by an agent."""
+
+    def submit(self, *, name: str, pdf: bytes, manifest: Sequence[dict[str, Any]]) -> Submission:
+        prefix = getattr(settings, "NOTICES_PRINT_DROP_PREFIX", "print-drop")
+        stored = default_storage.save(f"{prefix}/{name}.pdf", ContentFile(pdf))
+        default_storage.save(f"{prefix}/{name}.json", ContentFile(_manifest_json(manifest)))
+        return Submission(provider_reference=stored, tracking_numbers={})
+
+
+class FilePostBackend:
+    """Development: write the batch under ``MEDIA_ROOT/outbox/post`` and number each
+    registered letter at once, as a provider with an API would."""
+
+    def submit(self, *, name: str, pdf: bytes, manifest: Sequence[dict[str, Any]]) -> Submission:
+        folder = outbox_dir("post")
+        (folder / f"{name}.pdf").write_bytes(pdf)
+        (folder / f"{name}.json").write_bytes(_manifest_json(manifest))
+        return Submission(
+            provider_reference=str(folder / f"{name}.pdf"),
+            tracking_numbers={
+                item["reference"]: "DEV" + item["reference"].replace("-", "")
+                for item in manifest
+                if item["channel"] == Channel.REGISTERED_LETTER
+            },
+        )

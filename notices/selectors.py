@@ -1,0 +1,300 @@
+"""Reads for letters: what blocks a letter, the first letter, and everything a letter says."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Case, Creditor, Payment
+from collectio.models import Agency, Membership
+from collectio.scoping import for_membership
+from debtors.models import ContactPoint, Debtor
+from dunning.calendar import FrenchCalendar, debtor_deadline
+from dunning.interest import DayBasis
+from dunning.models import Action, Step
+from dunning.statement import (
+    PaymentTerms,
+    Statement,
+    case_statement,
+    claim_terms,
+    compute_statement,
+    database_rates,
+)
+from notices import content
+from notices.linter import default_wording, render_wording
+from notices.models import (
+    AFTER_FIRST_LETTER_KINDS,
+    DEBTOR_KINDS,
+    DOCUMENT_CHANNELS,
+    Channel,
+    LetterKind,
+    LetterTemplate,
+    Notice,
+)
+from notices.templatetags.letters import euros, longdate
+
+DEFAULT_DEADLINE_DAYS = 8
+# Kinds that press for payment: refused on a time-barred debt (REQ-D4).
+DUNNING_KINDS = frozenset(
+    {
+        LetterKind.FIRST_REMINDER,
+        LetterKind.SECOND_REMINDER,
+        LetterKind.FORMAL_NOTICE,
+        LetterKind.JUDICIAL_HANDOFF,
+    }
+)
+# Kinds whose letter carries the case's statement of account.
+STATEMENT_KINDS = DUNNING_KINDS | {LetterKind.PAYMENT_PLAN}
+
+
+class LetterBlocked(Exception):
+    """``LETTER_BLOCKED``: the law forbids producing this letter now; the reasons say why."""
+
+    code = "LETTER_BLOCKED"
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__(f"{self.code}: {'; '.join(self.reasons)}")
+
+
+def first_letter(case: Case) -> content.FirstLetter | None:
+    """The case's first letter that left: every later contact recalls it (REQ-A6).
+
+    A first reminder counts once sent on a channel that carries the letter itself; an e-mail
+    that bounced does not count.
+    """
+    notice = (
+        Notice.objects.filter(
+            case=case,
+            agency_id=case.agency_id,
+            kind=LetterKind.FIRST_REMINDER,
+            status=Notice.Status.SENT,
+            channel__in=DOCUMENT_CHANNELS,
+            bounced_at__isnull=True,
+        )
+        .order_by("sent_at", "pk")
+        .only("reference", "sent_at")
+        .first()
+    )
+    if notice is None:
+        return None
+    return content.FirstLetter(notice.reference, timezone.localdate(notice.sent_at))
+
+
+def debtor_contact(debtor: Debtor, channel: str) -> str:
+    """The address to write to: personal details before professional ones (REQ-F2)."""
+    wanted = ContactPoint.Channel.PHONE if channel == Channel.SMS else ContactPoint.Channel.EMAIL
+    point = (
+        ContactPoint.objects.filter(debtor=debtor, agency_id=debtor.agency_id, channel=wanted)
+        .order_by("is_professional", "pk")
+        .first()
+    )
+    return point.value if point else ""
+
+
+def letter_blockers(
+    *, agency: Agency, creditor: Creditor, kind: str, channel: str, case: Case | None, on: date
+) -> list[str]:
+    """Why this letter may not be produced on ``on`` (empty: it may)."""
+    reasons = []
+    if missing := agency.missing_prerequisites(on):
+        reasons.append(
+            _("The agency lacks its legal prerequisites (R124-2): %(missing)s.")
+            % {"missing": ", ".join(missing)}
+        )
+    if missing := creditor.missing_mandate_clauses():
+        reasons.append(
+            _("The creditor's collection mandate is incomplete (R124-3): %(missing)s.")
+            % {"missing": ", ".join(missing)}
+        )
+    if case is None:
+        return reasons
+    debtor = case.debtor
+    if (
+        channel == Channel.ELECTRONIC_REGISTERED_LETTER
+        and debtor.kind == Debtor.Kind.PERSON
+        and not debtor.consents_to_electronic_registered_mail
+    ):
+        reasons.append(
+            _("A private person must consent in advance to electronic registered mail (CPCE L100).")
+        )
+    if channel in (Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_REGISTERED_LETTER) and not (
+        debtor_contact(debtor, channel)
+    ):
+        reasons.append(_("The debtor has no contact point for this channel."))
+    if kind in AFTER_FIRST_LETTER_KINDS and first_letter(case) is None:
+        reasons.append(_("The first letter has not been sent yet (R124-4)."))
+    if kind in DUNNING_KINDS and case.is_time_barred:
+        reasons.append(_("The debt is time-barred: no letter may present it as due."))
+    return reasons
+
+
+def kind_for_step(step: Step | None, case: Case) -> str:
+    """The letter a step sends (``None``: the case's next letter, for a preview): the step's
+    template if it names a kind, else what its action implies."""
+    if step is not None and step.letter_template in LetterKind.values:
+        return step.letter_template
+    if step is not None and step.action == Action.FORMAL_NOTICE:
+        return LetterKind.FORMAL_NOTICE
+    if step is not None and step.action == Action.JUDICIAL_HANDOFF:
+        return LetterKind.JUDICIAL_HANDOFF
+    if first_letter(case) is None:
+        return LetterKind.FIRST_REMINDER
+    return LetterKind.SECOND_REMINDER
+
+
+def payment_deadline(*, case: Case, start: date, days: int) -> date:
+    """A period granted to the debtor, on the debtor's calendar (REQ-E2, REQ-G3)."""
+    return debtor_deadline(start, days, calendar=FrenchCalendar.for_postcode(case.debtor.postcode))
+
+
+def wording_source(agency_id: int, kind: str) -> str:
+    """The agency's wording for a kind, or the shipped default."""
+    template = LetterTemplate.objects.filter(agency_id=agency_id, kind=kind).first()
+    if template is not None:
+        return template.body
+    return default_wording(kind)
+
+
+def payment_receipt(case: Case, payment: Payment) -> content.Receipt:
+    """How one payment was imputed and what remained once it was (REQ-A8).
+
+    The statement is replayed twice on the payment date, without and with this payment (and
+    those before it), so the imputation shown is exactly the one the statement applies.
+    """
+    ordered = list(case.payments.prefetch_related("designated_claims"))
+    upto = ordered[: ordered.index(payment) + 1]
+    terms = [
+        PaymentTerms(
+            payment_id=p.pk,
+            received_on=p.received_on,
+            amount=p.amount,
+            method=p.method,
+            designated=tuple(c.pk for c in p.designated_claims.all()),
+        )
+        for p in upto
+    ]
+    claims = claim_terms(case)
+    rates = database_rates()
+
+    def replay(payments: list[PaymentTerms]) -> Statement:
+        return compute_statement(
+            on=payment.received_on,
+            claims=claims,
+            payments=payments,
+            rates=rates,
+            creditor_is_private=case.creditor.is_private_person,
+            basis=DayBasis(case.agency.day_basis),
+            order=case.agency.imputation_order.split(","),
+        )
+
+    return content.receipt(
+        amount=payment.amount,
+        received_on=payment.received_on,
+        method=payment.method,
+        before=replay(terms[:-1]),
+        after=replay(terms),
+    )
+
+
+def remittance(creditor: Creditor, start: date, end: date) -> content.Remittance:
+    """Payments collected for a creditor over a period, per case, with the agency's commission."""
+    payments = (
+        Payment.objects.filter(
+            agency_id=creditor.agency_id, case__creditor=creditor, received_on__range=(start, end)
+        )
+        .select_related("case__debtor")
+        .order_by("case__reference", "received_on", "pk")
+    )
+    rows = tuple(
+        content.remittance_row(
+            case_reference=reference,
+            debtor_name=group[0].case.debtor.display_name,
+            amounts=[p.amount for p in group],
+            rate=creditor.commission_rate,
+        )
+        for reference, group in (
+            (r, list(g)) for r, g in groupby(payments, lambda p: p.case.reference)
+        )
+    )
+    return content.Remittance(start, end, creditor.commission_rate, rows)
+
+
+def notice_context(notice: Notice, *, preview: bool = False) -> dict[str, Any]:
+    """Everything ``notice``'s letter says, read from the case at the notice's statement date."""
+    case = notice.case
+    agency = notice.agency
+    creditor = notice.creditor
+    statement = (
+        case_statement(case, on=notice.statement_on) if notice.kind in STATEMENT_KINDS else None
+    )
+    first = first_letter(case) if case is not None and notice.kind in DEBTOR_KINDS else None
+    data = notice.data
+    receipt = (
+        payment_receipt(case, case.payments.get(pk=data["payment_id"]))
+        if notice.kind == LetterKind.PAYMENT_RECEIPT
+        else None
+    )
+    values = content.wording_values(
+        debtor_name=case.debtor.display_name if case else creditor.legal_name,
+        creditor_name=creditor.legal_name,
+        agency_name=agency.legal_name,
+        case_reference=case.reference if case else "",
+        total_due=euros(statement.balance) if statement else "",
+        deadline=longdate(notice.deadline),
+        letter_date=longdate(notice.statement_on),
+        first_letter=first,
+        first_letter_date=longdate(first.sent_on) if first else "",
+    )
+    return content.letter_context(
+        kind=notice.kind,
+        agency=agency,
+        creditor=creditor,
+        case=case,
+        debtor=case.debtor if case else None,
+        reference=notice.reference,
+        letter_date=notice.statement_on,
+        channel=notice.channel,
+        wording=render_wording(wording_source(agency.pk, notice.kind), values),
+        preview=preview,
+        statement=statement,
+        first_letter=first,
+        deadline=notice.deadline,
+        deadline_days=notice.deadline_days,
+        deadline_from_acknowledgement=notice.deadline_from_acknowledgement,
+        receipt=receipt,
+        instalments=[
+            content.Instalment(date.fromisoformat(i["due_on"]), Decimal(i["amount"]))
+            for i in data.get("instalments", [])
+        ],
+        remittance=remittance(
+            creditor,
+            date.fromisoformat(data["period_start"]),
+            date.fromisoformat(data["period_end"]),
+        )
+        if notice.kind == LetterKind.REMITTANCE_STATEMENT
+        else None,
+    )
+
+
+# --- member-facing reads --------------------------------------------------------------------
+def notice_list(*, membership: Membership | None) -> QuerySet[Notice]:
+    return for_membership(
+        Notice.objects.select_related("case", "creditor", "print_batch"), membership
+    )
+
+
+def notice_get(*, membership: Membership | None, pk: int) -> Notice:
+    """The notice, or ``Notice.DoesNotExist`` exactly as for an id that does not exist."""
+    return notice_list(membership=membership).get(pk=pk)
+
+
+def case_notices(*, case: Case) -> QuerySet[Notice]:
+    return Notice.objects.filter(case=case, agency_id=case.agency_id).order_by("created_at", "pk")

@@ -1,0 +1,704 @@
+"""Every write on letters and messages: one function per use case, atomic, writing its event.
+
+Life of a notice: created ``draft`` (the law's gates checked), rendered by a task on the
+``letters`` queue (``rendered``: PDF stored with its SHA-256), then ``sent`` — at once for e-mail,
+SMS and electronic registered letters, with the day's print batch for post. ``failed`` keeps the
+error for agents; nothing is marked sent that was not produced, and a sent notice never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Case, CaseEvent, Creditor, Payment
+from collectio.models import User
+from collectio.money import ZERO, to_money
+from collectio.outbox import enqueue_on_commit
+from collectio.references import next_reference
+from dunning.models import Action, StepExecution
+from dunning.models import Channel as StepChannel
+from dunning.statement import case_statement
+from notices import content, selectors
+from notices.channels import email as email_channel
+from notices.channels import lre as lre_channel
+from notices.channels import post as post_channel
+from notices.channels import sms as sms_channel
+from notices.linter import debt_wording_in_preview
+from notices.models import (
+    POSTAL_CHANNELS,
+    CallTask,
+    Channel,
+    LetterKind,
+    Notice,
+    PrintBatch,
+)
+from notices.rendering import merge_pdfs, render_letter, render_page
+from notices.selectors import LetterBlocked
+from notices.templatetags.letters import euros, longdate, shortdate
+
+IMMEDIATE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_REGISTERED_LETTER})
+
+
+# --- creation -------------------------------------------------------------------------------
+def _event(notice: Notice, what: str, actor: User | None = None, **details: Any) -> None:
+    if notice.case_id is None:
+        return
+    CaseEvent.objects.create(
+        agency_id=notice.agency_id,
+        case_id=notice.case_id,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        payload={
+            "notice": notice.reference,
+            "notice_id": notice.pk,
+            "kind": notice.kind,
+            "channel": notice.channel,
+            "event": what,
+            **details,
+        },
+    )
+
+
+def _new_notice(
+    *,
+    kind: str,
+    channel: str,
+    creditor: Creditor,
+    case: Case | None,
+    on: date,
+    actor: User | None,
+    step_execution: StepExecution | None = None,
+    deadline_days: int | None = None,
+    deadline_from_acknowledgement: bool = False,
+    data: dict[str, Any] | None = None,
+    blocked: Sequence[str] = (),
+) -> Notice:
+    if case is not None and kind not in (LetterKind.PAYMENT_RECEIPT, LetterKind.PAYMENT_PLAN):
+        deadline_days = deadline_days or selectors.DEFAULT_DEADLINE_DAYS
+    counts_from_receipt = deadline_from_acknowledgement and kind == LetterKind.FORMAL_NOTICE
+    notice = Notice(
+        agency_id=creditor.agency_id,
+        creditor=creditor,
+        case=case,
+        step_execution=step_execution,
+        kind=kind,
+        channel=channel,
+        reference=next_reference(agency_id=creditor.agency_id, prefix="L", year=on.year),
+        recipient=_recipient(channel, creditor, case),
+        statement_on=on,
+        deadline_days=deadline_days,
+        deadline_from_acknowledgement=counts_from_receipt,
+        deadline=selectors.payment_deadline(case=case, start=on, days=deadline_days)
+        if deadline_days and not counts_from_receipt
+        else None,
+        data=data or {},
+        created_by=actor,
+    )
+    if blocked:
+        notice.status = Notice.Status.FAILED
+        notice.error = LetterBlocked(blocked).args[0]
+    notice.save()
+    if not blocked:  # a blocked one is told by the caller's step_blocked event
+        _event(notice, "created", actor)
+        _enqueue_processing(notice)
+    return notice
+
+
+def _recipient(channel: str, creditor: Creditor, case: Case | None) -> str:
+    if channel in POSTAL_CHANNELS:
+        return ""
+    if case is None:
+        return creditor.contact_email
+    return selectors.debtor_contact(case.debtor, channel)
+
+
+def _enqueue_processing(notice: Notice) -> None:
+    from notices.tasks import process_notice
+
+    enqueue_on_commit(process_notice, agency_id=notice.agency_id, notice_id=notice.pk)
+
+
+@transaction.atomic
+def notice_create(
+    *,
+    kind: str,
+    channel: str,
+    actor: User | None,
+    case: Case | None = None,
+    creditor: Creditor | None = None,
+    on: date | None = None,
+    deadline_days: int | None = None,
+    deadline_from_acknowledgement: bool = False,
+    data: dict[str, Any] | None = None,
+) -> Notice:
+    """An agent's (or the API's) letter; refused with ``LETTER_BLOCKED`` when the law says so."""
+    creditor = case.creditor if case is not None else creditor
+    if creditor is None:
+        raise ValueError("a notice needs a case or, for a remittance statement, a creditor")
+    on = on or timezone.localdate()
+    if blockers := selectors.letter_blockers(
+        agency=creditor.agency, creditor=creditor, kind=kind, channel=channel, case=case, on=on
+    ):
+        raise LetterBlocked(blockers)
+    return _new_notice(
+        kind=kind,
+        channel=channel,
+        creditor=creditor,
+        case=case,
+        on=on,
+        actor=actor,
+        deadline_days=deadline_days,
+        deadline_from_acknowledgement=deadline_from_acknowledgement,
+        data=data,
+    )
+
+
+def payment_receipt_create(
+    *, payment: Payment, actor: User | None, channel: str = Channel.LETTER
+) -> Notice:
+    """The quittance every payment is owed (REQ-A8, R124-6)."""
+    return notice_create(
+        kind=LetterKind.PAYMENT_RECEIPT,
+        channel=channel,
+        actor=actor,
+        case=payment.case,
+        data={"payment_id": payment.pk},
+    )
+
+
+def payment_plan_create(
+    *,
+    case: Case,
+    instalments: Sequence[content.Instalment],
+    actor: User | None,
+    channel: str = Channel.LETTER,
+) -> Notice:
+    """The plan agreement for the debtor to sign; its instalments add up to the balance."""
+    today = timezone.localdate()
+    balance = case_statement(case, on=today).balance
+    if not instalments or any(i.amount <= ZERO for i in instalments):
+        raise ValidationError(_("Every instalment needs a positive amount."))
+    dates = [i.due_on for i in instalments]
+    if dates != sorted(set(dates)) or dates[0] < today:
+        raise ValidationError(_("Instalment dates must be in the future and in order."))
+    if sum((to_money(i.amount) for i in instalments), ZERO) != balance:
+        raise ValidationError(
+            _("The instalments must add up to the balance, %(balance)s.")
+            % {"balance": euros(balance)}
+        )
+    return notice_create(
+        kind=LetterKind.PAYMENT_PLAN,
+        channel=channel,
+        actor=actor,
+        case=case,
+        on=today,
+        data={
+            "instalments": [
+                {"due_on": i.due_on.isoformat(), "amount": str(to_money(i.amount))}
+                for i in instalments
+            ]
+        },
+    )
+
+
+def remittance_statement_create(
+    *,
+    creditor: Creditor,
+    period_start: date,
+    period_end: date,
+    actor: User | None,
+    channel: str = Channel.LETTER,
+) -> Notice:
+    """What was collected for a creditor over a period, the commission and the net remitted."""
+    if period_end < period_start:
+        raise ValidationError(_("The period ends before it starts."))
+    return notice_create(
+        kind=LetterKind.REMITTANCE_STATEMENT,
+        channel=channel,
+        actor=actor,
+        creditor=creditor,
+        data={"period_start": period_start.isoformat(), "period_end": period_end.isoformat()},
+    )
+
+
+# --- a dunning step's side effects ----------------------------------------------------------
+@transaction.atomic
+def produce_step_effects(*, execution: StepExecution) -> None:
+    """Produce what the step's channels require, once per (execution, channel).
+
+    Called by ``dunning.tasks.run_step_effects`` for a claimed execution. A second call finds
+    the rows of the first and creates nothing; a notice still in draft is enqueued again (the
+    enqueue after the first commit may have been lost). A letter the law forbids becomes a
+    ``failed`` notice with its reasons and a ``step_blocked`` event, for agents to act on.
+    """
+    case = Case.objects.select_related("agency", "creditor", "debtor").get(pk=execution.case_id)
+    step = execution.step
+    existing = {n.channel: n for n in Notice.objects.filter(step_execution=execution)}
+    kind = selectors.kind_for_step(step, case)
+    today = timezone.localdate()
+    for channel in step.channels:
+        if channel == StepChannel.CALL_TASK:
+            _call_task(case, execution)
+            continue
+        if channel in existing:
+            if existing[channel].status == Notice.Status.DRAFT:
+                _enqueue_processing(existing[channel])
+            continue
+        blockers = selectors.letter_blockers(
+            agency=case.agency,
+            creditor=case.creditor,
+            kind=kind,
+            channel=channel,
+            case=case,
+            on=today,
+        )
+        notice = _new_notice(
+            kind=kind,
+            channel=channel,
+            creditor=case.creditor,
+            case=case,
+            on=today,
+            actor=None,
+            step_execution=execution,
+            deadline_days=step.payment_deadline_days,
+            deadline_from_acknowledgement=step.deadline_from_acknowledgement,
+            blocked=blockers,
+        )
+        if blockers:
+            CaseEvent.objects.create(
+                agency_id=case.agency_id,
+                case=case,
+                kind=CaseEvent.Kind.STEP_BLOCKED,
+                payload={
+                    "notice": notice.reference,
+                    "code": LetterBlocked.code,
+                    "reasons": blockers,
+                },
+            )
+    if step.action == Action.JUDICIAL_HANDOFF and not case.dossiers.exists():
+        from notices.tasks import build_dossier
+
+        enqueue_on_commit(build_dossier, agency_id=case.agency_id, case_id=case.pk)
+
+
+def _call_task(case: Case, execution: StepExecution) -> None:
+    if CallTask.objects.filter(step_execution=execution).exists():
+        return
+    first = selectors.first_letter(case)
+    statement = case_statement(case, on=timezone.localdate())
+    task = CallTask.objects.create(
+        agency_id=case.agency_id,
+        case=case,
+        step_execution=execution,
+        script=render_to_string(
+            "letters/call_script.txt",
+            {
+                "case": case,
+                "first_letter": first,
+                "first_letter_date": shortdate(first.sent_on) if first else "",
+                "balance": euros(statement.balance),
+                "on": shortdate(statement.on),
+            },
+        ),
+    )
+    CaseEvent.objects.create(
+        agency_id=case.agency_id,
+        case=case,
+        kind=CaseEvent.Kind.NOTE,
+        payload={"call_task_id": task.pk, "event": "call_task_created"},
+    )
+
+
+# --- rendering and sending ------------------------------------------------------------------
+def notice_process(*, notice_id: int) -> Notice:
+    """Render a draft, then send it at once if its channel does not wait for the print batch.
+
+    Two transactions: a send that fails is retried without rendering again.
+    """
+    notice = notice_render(notice=Notice.objects.get(pk=notice_id))
+    if notice.status == Notice.Status.RENDERED and notice.channel in IMMEDIATE_CHANNELS:
+        notice = notice_dispatch(notice=notice)
+    return notice
+
+
+def _lock(notice: Notice) -> Notice:
+    return (
+        Notice.objects.select_for_update(of=("self",))
+        .select_related("agency", "creditor", "case__debtor", "case__creditor", "case__agency")
+        .get(pk=notice.pk)
+    )
+
+
+@transaction.atomic
+def notice_render(*, notice: Notice) -> Notice:
+    """Produce the PDF (or the SMS text) of a draft; the law's gates are checked again."""
+    notice = _lock(notice)
+    if notice.status != Notice.Status.DRAFT:
+        return notice  # done already, or by a concurrent worker: idempotent
+    first = selectors.first_letter(notice.case) if notice.case_id else None
+    if notice.channel == Channel.SMS and first is None:
+        return notice  # held until the first letter is sent (REQ-A6); released then
+    if blockers := selectors.letter_blockers(
+        agency=notice.agency,
+        creditor=notice.creditor,
+        kind=notice.kind,
+        channel=notice.channel,
+        case=notice.case,
+        on=notice.statement_on,
+    ):
+        raise LetterBlocked(blockers)
+    if notice.channel == Channel.SMS:
+        notice.body = sms_text(notice, first)
+    else:
+        pdf = render_letter(notice.kind, selectors.notice_context(notice))
+        notice.pdf.save(
+            f"{notice.agency_id}/{notice.statement_on.year}/{notice.reference}.pdf",
+            ContentFile(pdf.content),
+            save=False,
+        )
+        notice.sha256, notice.page_count = pdf.sha256, pdf.page_count
+        if notice.channel == Channel.EMAIL:
+            notice.body = _email_text(notice, first)
+    notice.status = Notice.Status.RENDERED
+    notice.rendered_at = timezone.now()
+    notice.error = ""
+    notice.save()
+    return notice
+
+
+def sms_text(notice: Notice, first: content.FirstLetter) -> str:
+    """Short and discreet (REQ-F2): no debt wording where a lock screen shows it; the case and
+    the first letter's reference and date (REQ-A6)."""
+    text = render_to_string(
+        "letters/sms.txt",
+        {
+            "agency": notice.agency,
+            "case": notice.case,
+            "first_letter": first,
+            "first_letter_date": shortdate(first.sent_on),
+        },
+    ).strip()
+    if found := debt_wording_in_preview(text):
+        raise ValueError(f"SMS preview carries debt wording: {found}")
+    return text
+
+
+def _email_text(notice: Notice, first: content.FirstLetter | None) -> str:
+    return render_to_string(
+        "letters/email_body.txt",
+        {
+            "notice": notice,
+            "agency": notice.agency,
+            "case": notice.case,
+            "subject": content.SUBJECTS[LetterKind(notice.kind)],
+            "letter_date": longdate(notice.statement_on),
+            "first_letter": first if first and first.reference != notice.reference else None,
+            "first_letter_date": longdate(first.sent_on) if first else "",
+        },
+    ).strip()
+
+
+def _email_message(notice: Notice) -> EmailMessage:
+    """From the platform's address in the agency's name; replies go to the agency."""
+    agency = notice.agency
+    about = notice.case.reference if notice.case else notice.reference
+    message = EmailMessage(
+        subject=f"Votre dossier {about} – courrier {notice.reference}",
+        body=notice.body,
+        from_email=formataddr((agency.legal_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
+        to=[notice.recipient],
+        reply_to=[agency.email] if agency.email else None,
+    )
+    with notice.pdf.open("rb") as pdf:
+        message.attach(f"{notice.reference}.pdf", pdf.read(), "application/pdf")
+    return message
+
+
+@transaction.atomic
+def notice_dispatch(*, notice: Notice) -> Notice:
+    """Hand a rendered e-mail, SMS or electronic registered letter to its channel."""
+    notice = _lock(notice)
+    if notice.status != Notice.Status.RENDERED or notice.channel not in IMMEDIATE_CHANNELS:
+        return notice
+    if notice.channel == Channel.SMS:
+        ident = sms_channel.backend().send(
+            to=notice.recipient, text=notice.body, reference=notice.reference
+        )
+    elif notice.channel == Channel.EMAIL:
+        ident = email_channel.backend().send(_email_message(notice))
+    else:
+        with notice.pdf.open("rb") as pdf:
+            ident = lre_channel.backend().send(
+                to=notice.recipient, pdf=pdf.read(), reference=notice.reference
+            )
+    _mark_sent(notice, at=timezone.now(), provider_reference=ident)
+    return notice
+
+
+def _mark_sent(
+    notice: Notice,
+    *,
+    at: datetime,
+    provider_reference: str = "",
+    tracking_number: str = "",
+    print_batch: PrintBatch | None = None,
+) -> None:
+    if notice.status != Notice.Status.RENDERED:
+        raise ValueError(f"{notice.reference} was not produced; it cannot be marked sent")
+    was_first = (
+        notice.kind == LetterKind.FIRST_REMINDER
+        and notice.case_id is not None
+        and selectors.first_letter(notice.case) is None
+    )
+    notice.status = Notice.Status.SENT
+    notice.sent_at = at
+    notice.provider_reference = provider_reference
+    notice.tracking_number = tracking_number
+    notice.print_batch = print_batch
+    notice.save()
+    _event(notice, "sent", tracking_number=tracking_number)
+    if was_first:
+        for held in Notice.objects.filter(
+            case_id=notice.case_id, channel=Channel.SMS, status=Notice.Status.DRAFT
+        ):
+            _enqueue_processing(held)
+
+
+@transaction.atomic
+def notice_record_failure(*, notice_id: int, error: BaseException, final: bool) -> None:
+    """Keep the error for agents; after the last attempt the notice is ``failed``."""
+    notice = Notice.objects.select_for_update().get(pk=notice_id)
+    if notice.status == Notice.Status.SENT:
+        return
+    notice.attempts += 1
+    notice.error = f"{type(error).__name__}: {error}"[:2000]
+    if final:
+        notice.status = Notice.Status.FAILED
+    notice.save(update_fields=["attempts", "error", "status"])
+    if final:
+        _event(notice, "failed", error=notice.error)
+
+
+@transaction.atomic
+def notice_retry(*, notice: Notice, actor: User | None) -> Notice:
+    """An agent fixed the cause (insurance renewed, e-mail added): try a failed notice again,
+    dated today, since it never left."""
+    notice = _lock(notice)
+    if notice.status != Notice.Status.FAILED:
+        raise ValidationError(_("Only a failed notice can be retried."))
+    today = timezone.localdate()
+    if blockers := selectors.letter_blockers(
+        agency=notice.agency,
+        creditor=notice.creditor,
+        kind=notice.kind,
+        channel=notice.channel,
+        case=notice.case,
+        on=today,
+    ):
+        raise LetterBlocked(blockers)
+    notice.statement_on = today
+    if notice.deadline_days and not notice.deadline_from_acknowledgement:
+        notice.deadline = selectors.payment_deadline(
+            case=notice.case, start=today, days=notice.deadline_days
+        )
+    notice.status = Notice.Status.DRAFT
+    notice.recipient = notice.recipient or _recipient(notice.channel, notice.creditor, notice.case)
+    notice.error = ""
+    notice.save()
+    _event(notice, "retried", actor)
+    _enqueue_processing(notice)
+    return notice
+
+
+def notice_preview(
+    *, case: Case, kind: str, channel: str = Channel.LETTER, on: date | None = None
+) -> bytes:
+    """The letter as it would be produced today, watermarked "APERÇU"; nothing is stored.
+
+    A receipt previews the case's last payment; a plan, the balance without instalments yet.
+    """
+    on = on or timezone.localdate()
+    data = {}
+    if kind == LetterKind.PAYMENT_RECEIPT:
+        last = case.payments.order_by("received_on", "pk").last()
+        if last is None:
+            raise ValidationError(_("The case has no payment to acknowledge."))
+        data = {"payment_id": last.pk}
+    notice = Notice(
+        agency=case.agency,
+        creditor=case.creditor,
+        case=case,
+        kind=kind,
+        channel=channel,
+        reference="APERÇU",
+        statement_on=on,
+        deadline_days=selectors.DEFAULT_DEADLINE_DAYS,
+        deadline=selectors.payment_deadline(
+            case=case, start=on, days=selectors.DEFAULT_DEADLINE_DAYS
+        ),
+        data=data,
+    )
+    return render_letter(kind, selectors.notice_context(notice, preview=True)).content
+
+
+# --- post: the daily print batch, tracking numbers and acknowledgements -----------------------
+@transaction.atomic
+def print_batch_run(*, agency_id: int, limit: int | None = None) -> PrintBatch | None:
+    """Gather the rendered letters not yet printed into one PDF behind a cover index, hand it
+    to the post backend and mark them sent; registered letters get their tracking number."""
+    letters = list(
+        Notice.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            agency_id=agency_id,
+            channel__in=POSTAL_CHANNELS,
+            status=Notice.Status.RENDERED,
+            print_batch__isnull=True,
+        )
+        .select_related("agency", "creditor", "case__debtor")
+        .order_by("channel", "pk")[:limit]
+    )
+    if not letters:
+        return None
+    now = timezone.now()
+    batch = PrintBatch.objects.create(agency_id=agency_id, letter_count=len(letters))
+    parts = []
+    for letter in letters:
+        with letter.pdf.open("rb") as pdf:
+            parts.append(pdf.read())
+    # Pages are numbered from the end of the index, so the index is laid out once.
+    manifest = _print_manifest(letters)
+    cover = render_page(
+        "letters/print_cover.html",
+        {"batch": batch, "agency": letters[0].agency, "manifest": manifest, "now": now},
+    )
+    merged = merge_pdfs([cover.content, *parts])
+    name = f"{agency_id}/{now:%Y-%m-%d}/batch-{batch.pk}"
+    batch.pdf.save(f"{name}.pdf", ContentFile(merged.content), save=False)
+    batch.sha256, batch.page_count = merged.sha256, merged.page_count
+    submission = post_channel.backend().submit(
+        name=f"batch-{agency_id}-{batch.pk}", pdf=merged.content, manifest=manifest
+    )
+    batch.submitted_at = now
+    batch.provider_reference = submission.provider_reference
+    batch.save()
+    for letter in letters:
+        _mark_sent(
+            letter,
+            at=now,
+            provider_reference=submission.provider_reference,
+            tracking_number=submission.tracking_numbers.get(letter.reference, ""),
+            print_batch=batch,
+        )
+    return batch
+
+
+def _print_manifest(letters: Sequence[Notice]) -> list[dict[str, Any]]:
+    manifest, first_page = [], 1
+    for letter in letters:
+        recipient = letter.case.debtor if letter.case_id else letter.creditor
+        manifest.append(
+            {
+                "notice_id": letter.pk,
+                "reference": letter.reference,
+                "channel": letter.channel,
+                "kind": letter.kind,
+                "recipient": str(recipient),
+                "address": recipient.address_lines,
+                "first_page": first_page,
+                "pages": letter.page_count,
+                "sha256": letter.sha256,
+            }
+        )
+        first_page += letter.page_count
+    return manifest
+
+
+def _registered(notice: Notice) -> Notice:
+    notice = _lock(notice)
+    if notice.channel not in (Channel.REGISTERED_LETTER, Channel.ELECTRONIC_REGISTERED_LETTER):
+        raise ValidationError(_("Only a registered letter has a tracking number and an AR."))
+    if notice.status != Notice.Status.SENT:
+        raise ValidationError(_("This letter has not been sent."))
+    return notice
+
+
+@transaction.atomic
+def notice_record_tracking(*, notice: Notice, tracking_number: str, actor: User | None) -> Notice:
+    """The tracking number a print house gives a registered letter after posting it."""
+    notice = _registered(notice)
+    if notice.tracking_number and notice.tracking_number != tracking_number:
+        raise ValidationError(_("This letter already has another tracking number."))
+    notice.tracking_number = tracking_number
+    notice.save(update_fields=["tracking_number"])
+    _event(notice, "tracking_number", actor, tracking_number=tracking_number)
+    return notice
+
+
+@transaction.atomic
+def notice_record_acknowledgement(
+    *, notice: Notice, received_on: date, actor: User | None
+) -> Notice:
+    """The AR date (first presentation or receipt), typed by an agent or from the provider.
+
+    For a formal notice it starts legal interest and, when the step says so, the payment
+    deadline (REQ-C1, REQ-E2): the case records it through the dunning engine.
+    """
+    from dunning.services import case_record_notice_receipt
+
+    notice = _registered(notice)
+    if not timezone.localdate(notice.sent_at) <= received_on <= timezone.localdate():
+        raise ValidationError(_("The acknowledgement date must be between sending and today."))
+    notice.acknowledged_on = received_on
+    if notice.kind == LetterKind.FORMAL_NOTICE and notice.deadline_from_acknowledgement:
+        notice.deadline = selectors.payment_deadline(
+            case=notice.case, start=received_on, days=notice.deadline_days
+        )
+    notice.save(update_fields=["acknowledged_on", "deadline"])
+    _event(notice, "acknowledged", actor, received_on=received_on.isoformat())
+    if notice.kind == LetterKind.FORMAL_NOTICE and notice.case.state == "formal_notice":
+        case_record_notice_receipt(case=notice.case, received_on=received_on, actor=actor)
+    return notice
+
+
+@transaction.atomic
+def notice_record_bounce(*, notice: Notice, reason: str, at: datetime | None = None) -> Notice:
+    """An e-mail came back: recorded for agents, and it no longer counts as a first letter."""
+    notice = _lock(notice)
+    if notice.channel != Channel.EMAIL or notice.status != Notice.Status.SENT:
+        raise ValidationError(_("Only a sent e-mail can bounce."))
+    notice.bounced_at = at or timezone.now()
+    notice.bounce_reason = reason[:500]
+    notice.save(update_fields=["bounced_at", "bounce_reason"])
+    _event(notice, "bounced", reason=notice.bounce_reason)
+    return notice
+
+
+@transaction.atomic
+def call_task_done(*, task: CallTask, actor: User | None) -> CallTask:
+    """An agent made the call; what was said goes in the debtor's contact log."""
+    task = CallTask.objects.select_for_update().get(pk=task.pk)
+    if task.status != CallTask.Status.OPEN:
+        raise ValidationError(_("This call task is already done."))
+    task.status = CallTask.Status.DONE
+    task.done_at = timezone.now()
+    task.save(update_fields=["status", "done_at"])
+    CaseEvent.objects.create(
+        agency_id=task.agency_id,
+        case_id=task.case_id,
+        actor=actor,
+        kind=CaseEvent.Kind.NOTE,
+        payload={"call_task_id": task.pk, "event": "call_task_done"},
+    )
+    return task

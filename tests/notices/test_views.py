@@ -1,0 +1,192 @@
+"""Agents preview and download letters; nobody else sees them (404, as for a missing id)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from notices.models import Channel, LetterKind, Notice
+from tests.notices.conftest import b1_case, pdf_text, sent_first_letter
+
+pytestmark = pytest.mark.time_machine(date(2026, 3, 2))
+
+
+@pytest.fixture
+def case(scoped):
+    return b1_case(scoped.creditor)
+
+
+@pytest.fixture
+def rendered(case):
+    from notices import services
+
+    return services.notice_render(
+        notice=services.notice_create(
+            case=case, kind=LetterKind.FIRST_REMINDER, channel=Channel.LETTER, actor=None
+        )
+    )
+
+
+def test_agent_previews_the_next_letter(client, world, case):
+    client.force_login(world.agent)
+    response = client.get(reverse("notices:case_preview", args=[case.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "APERÇU" in text and "Demande de règlement" in text
+    assert not Notice.objects.exists()  # a preview stores nothing
+
+
+@pytest.mark.parametrize("who", ["charlie", "creditor_user", "other_creditor_user"])
+def test_preview_is_404_for_anyone_but_the_agencys_staff(client, world, case, who):
+    client.force_login(getattr(world, who))
+    assert client.get(reverse("notices:case_preview", args=[case.pk])).status_code == 404
+
+
+def test_preview_of_a_receipt_shows_the_last_payment(client, world, case):
+    from cases.models import Payment
+
+    client.force_login(world.agent)
+    url = reverse("notices:case_preview", args=[case.pk])
+    assert client.get(url, {"kind": "payment_receipt"}).status_code == 404  # no payment yet
+    Payment.objects.create(
+        agency=case.agency,
+        case=case,
+        amount="250.00",
+        received_on=date(2026, 2, 20),
+        method=Payment.Method.CHEQUE,
+    )
+    text = pdf_text(client.get(url, {"kind": "payment_receipt"}).content)
+    assert "la somme de 250,00 €, le 20 février 2026, par chèque." in text
+
+
+def test_preview_of_an_unknown_case_or_kind_is_404(client, world, case):
+    client.force_login(world.agent)
+    assert client.get(reverse("notices:case_preview", args=[999_999])).status_code == 404
+    url = reverse("notices:case_preview", args=[case.pk])
+    assert client.get(url, {"kind": "sommation"}).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["agent", "creditor_user"])
+def test_download_for_the_agency_and_the_cases_creditor(client, world, rendered, who):
+    client.force_login(getattr(world, who))
+    response = client.get(reverse("notices:download", args=[rendered.pk]))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == rendered.sha256
+
+
+@pytest.mark.parametrize("who", ["charlie", "other_creditor_user"])
+def test_download_is_404_across_tenants_and_creditors(client, world, rendered, who):
+    client.force_login(getattr(world, who))
+    assert client.get(reverse("notices:download", args=[rendered.pk])).status_code == 404
+
+
+SECRET = "s3cret"
+
+
+def signed(client, name: str, payload: dict, secret: str = SECRET):
+    body = json.dumps(payload).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post(
+        reverse(f"notices:{name}"),
+        body,
+        content_type="application/json",
+        headers={"X-Collectio-Signature": f"sha256={signature}"},
+    )
+
+
+def test_post_webhook_records_tracking_then_acknowledgement(client, settings, world, case):
+    from notices import services
+
+    settings.NOTICES_WEBHOOK_SECRET = SECRET
+    settings.NOTICES_POST_BACKEND = "notices.channels.post.PrintDropBackend"
+    sent_first_letter(case, date(2026, 2, 2))
+    notice = services.notice_render(
+        notice=services.notice_create(
+            case=case,
+            kind=LetterKind.SECOND_REMINDER,
+            channel=Channel.REGISTERED_LETTER,
+            actor=None,
+        )
+    )
+    services.print_batch_run(agency_id=case.agency_id)
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.SENT and notice.tracking_number == ""
+
+    assert signed(client, "post_webhook", {"notice_id": notice.pk}, "wrong").status_code == 403
+    response = signed(
+        client, "post_webhook", {"notice_id": notice.pk, "tracking_number": "1A12345678901"}
+    )
+    assert response.status_code == 200
+    response = signed(
+        client,
+        "post_webhook",
+        {"tracking_number": "1A12345678901", "acknowledged_on": "2026-03-02"},
+    )
+    assert response.json() == {"notice": notice.reference}
+    notice.refresh_from_db()
+    assert (notice.tracking_number, notice.acknowledged_on) == ("1A12345678901", date(2026, 3, 2))
+    assert (
+        signed(
+            client, "post_webhook", {"tracking_number": "nope", "acknowledged_on": "2026-03-02"}
+        ).status_code
+        == 404
+    )
+
+
+def test_agent_types_the_acknowledgement_date(client, world, case):
+    from notices import services
+
+    sent_first_letter(case, date(2026, 2, 2))
+    notice = services.notice_render(
+        notice=services.notice_create(
+            case=case,
+            kind=LetterKind.SECOND_REMINDER,
+            channel=Channel.REGISTERED_LETTER,
+            actor=None,
+        )
+    )
+    services.print_batch_run(agency_id=case.agency_id)
+    url = reverse("notices:acknowledge", args=[notice.pk])
+    client.force_login(world.charlie)
+    assert client.post(url, {"received_on": "2026-03-02"}).status_code == 404
+    client.force_login(world.creditor_user)
+    assert client.post(url, {"received_on": "2026-03-02"}).status_code == 404
+    client.force_login(world.agent)
+    assert client.post(url, {"received_on": "tomorrow"}).status_code == 400
+    assert client.post(url, {"received_on": "2026-03-02"}).status_code == 302
+    notice.refresh_from_db()
+    assert notice.acknowledged_on == date(2026, 3, 2)
+
+
+def test_email_bounce_webhook(client, settings, case):
+    settings.NOTICES_WEBHOOK_SECRET = SECRET
+    notice = sent_first_letter(case, date(2026, 2, 2))
+    email = Notice.objects.create(
+        agency_id=case.agency_id,
+        creditor=case.creditor,
+        case=case,
+        kind=notice.kind,
+        channel=Channel.EMAIL,
+        reference="L-2026-900001",
+        statement_on=notice.statement_on,
+        status=Notice.Status.SENT,
+        body="x",
+        rendered_at=notice.sent_at,
+        sent_at=notice.sent_at,
+        provider_reference="<abc@collectio>",
+    )
+    response = signed(
+        client,
+        "email_bounce_webhook",
+        {"message_id": "<abc@collectio>", "reason": "550 unknown user"},
+    )
+    assert response.status_code == 200
+    email.refresh_from_db()
+    assert email.bounce_reason == "550 unknown user"
+    assert signed(client, "email_bounce_webhook", {"message_id": ""}).status_code == 404
