@@ -687,25 +687,3 @@ class CaseEvent(models.Model):
         if self.pk is not None:
             raise ValueError("case events are append-only")
         super().save(*args, **kwargs)
-
-
-class CaseSequence(models.Model):
-    """Per-agency, per-year counter behind references such as C-2026-000123."""
-
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
-
-    objects = TenantManager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["agency", "year"], name="case_sequence_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.agency_id}/{self.year}: {self.last_value}"
-
-
-def reference_for(year: int, number: int) -> str:
-    return f"C-{year}-{number:06d}"

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -17,15 +17,14 @@ from django_fsm import ConcurrentTransition
 from cases.models import (
     Case,
     CaseEvent,
-    CaseSequence,
     Claim,
     Creditor,
-    reference_for,
     staff_or_own_creditor,
     transition_blockers,
 )
 from collectio.models import Agency, User
 from collectio.money import to_money
+from collectio.references import next_reference
 from debtors.models import Debtor
 from dunning.prescription import DebtType, Interruption, InterruptionKind, limitation_date
 
@@ -54,21 +53,6 @@ class ClaimInput:
     contract_rate: Decimal | None = None
 
 
-def _next_reference(agency_id: int) -> str:
-    """Atomically take the next number of this agency's yearly sequence (no gaps under races)."""
-    year = timezone.localdate().year
-    table = CaseSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (agency_id, year, last_value) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (agency_id, year) DO UPDATE SET last_value = {table}.last_value + 1 "
-            "RETURNING last_value",
-            [agency_id, year],
-        )
-        (number,) = cursor.fetchone()
-    return reference_for(year, number)
-
-
 @transaction.atomic
 def case_open(
     *,
@@ -88,7 +72,7 @@ def case_open(
         agency=agency,
         creditor=creditor,
         debtor=debtor,
-        reference=_next_reference(agency.pk),
+        reference=next_reference(agency_id=agency.pk, prefix="C", year=timezone.localdate().year),
         principal_total=principal,
         outstanding_amount=principal,
     )

@@ -192,3 +192,25 @@ class Membership(models.Model):
     @property
     def is_agency_staff(self) -> bool:
         return self.role in (Role.ADMIN, Role.AGENT)
+
+
+class ReferenceSequence(models.Model):
+    """Per-agency, per-prefix, per-year counter behind C-2026-000123 and L-2026-000123."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    prefix = models.CharField(max_length=2)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+    creditor_path = None  # the agency's own bookkeeping: creditor users never see it
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "prefix", "year"], name="reference_sequence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}/{self.prefix}-{self.year}: {self.last_value}"

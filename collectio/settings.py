@@ -110,6 +110,47 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Collectio <no-reply@collectio.localhost>")
 
+# Letters and channels (notices/): file backends in development, real providers otherwise.
+NOTICES_POST_BACKEND = env(
+    "NOTICES_POST_BACKEND",
+    default="notices.channels.post.FilePostBackend"
+    if DEBUG
+    else "notices.channels.post.PrintDropBackend",
+)
+NOTICES_EMAIL_BACKEND = env(
+    "NOTICES_EMAIL_BACKEND",
+    default="notices.channels.email.FileEmailBackend"
+    if DEBUG
+    else "notices.channels.email.DjangoEmailBackend",
+)
+NOTICES_SMS_BACKEND = env(
+    "NOTICES_SMS_BACKEND",
+    default="notices.channels.sms.FileSmsBackend"
+    if DEBUG
+    else "notices.channels.sms.HttpSmsBackend",
+)
+NOTICES_LRE_BACKEND = env(
+    "NOTICES_LRE_BACKEND",
+    default="notices.channels.lre.FileLreBackend"
+    if DEBUG
+    else "notices.channels.NotConfiguredBackend",
+)
+NOTICES_SMS_API_URL = env("NOTICES_SMS_API_URL", default="")
+NOTICES_SMS_API_TOKEN = env("NOTICES_SMS_API_TOKEN", default="")
+NOTICES_SMS_SENDER = env("NOTICES_SMS_SENDER", default="Info")
+NOTICES_PRINT_DROP_PREFIX = "print-drop"
+NOTICES_WEBHOOK_SECRET = env("NOTICES_WEBHOOK_SECRET", default="")
+if env("S3_BUCKET", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL", default=None),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

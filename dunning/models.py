@@ -170,6 +170,16 @@ class Step(models.Model):
     def transition(self) -> str:
         return ACTION_TRANSITION[Action(self.action)]
 
+    def clean(self) -> None:
+        if (
+            self.action == Action.FORMAL_NOTICE
+            and self.deadline_from_acknowledgement
+            and Channel.REGISTERED_LETTER not in self.channels
+        ):
+            raise ValidationError(
+                _("A deadline counted from the acknowledgement needs a registered letter.")
+            )
+
 
 def validate_step_order(actions: list[str]) -> None:
     """A scenario must follow the case graph: reminders, then phone, notice, handoff, once each."""

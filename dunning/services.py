@@ -64,10 +64,13 @@ def scenario_create(
     scenario = Scenario.objects.create(
         agency=agency, name=name, is_default=is_default, creditor_id=creditor_id
     )
-    Step.objects.bulk_create(
+    rows = [
         Step(agency=agency, scenario=scenario, position=position, **fields)
         for position, fields in enumerate(steps, start=1)
-    )
+    ]
+    for row in rows:
+        row.clean()
+    Step.objects.bulk_create(rows)
     return scenario
 
 
@@ -75,6 +78,9 @@ def scenario_create_default(*, agency: Agency) -> Scenario:
     return scenario_create(
         agency=agency, name=_("Default French scenario"), steps=DEFAULT_STEPS, is_default=True
     )
+
+
+DEFAULT_NOTICE_DAYS = 8  # REQ-E1: practice, not statute
 
 
 # --- formal notice receipt --------------------------------------------------------------------
@@ -87,11 +93,17 @@ def case_record_notice_receipt(*, case: Case, received_on: date, actor: User | N
     case = Case.objects.select_for_update().select_related("debtor").get(pk=case.pk)
     if case.state != CaseState.FORMAL_NOTICE:
         raise ValidationError(_("Only a case under formal notice has a notice to acknowledge."))
-    step = case.step_executions.filter(step__action=Action.FORMAL_NOTICE).select_related("step")
-    days = step[0].step.payment_deadline_days if step else 8
-    deadline = debtor_deadline(
-        received_on, days, calendar=FrenchCalendar.for_postcode(case.debtor.postcode)
+    execution = (
+        case.step_executions.filter(step__action=Action.FORMAL_NOTICE)
+        .select_related("step")
+        .first()
     )
+    deadline = case.formal_notice_deadline
+    if execution is None or execution.step.deadline_from_acknowledgement:
+        days = execution.step.payment_deadline_days if execution else DEFAULT_NOTICE_DAYS
+        deadline = debtor_deadline(
+            received_on, days, calendar=FrenchCalendar.for_postcode(case.debtor.postcode)
+        )
     Case.objects.filter(pk=case.pk).update(
         formal_notice_received_on=received_on, formal_notice_deadline=deadline
     )
@@ -161,9 +173,28 @@ def payment_record(
                       kind=CaseEvent.Kind.CREDITOR_NOTIFIED, payload=details),
         ]
     )  # fmt: skip
+    _issue_receipt(payment, actor)
     if statement.balance <= 0:
         case_services.case_transition(case=case, transition="mark_paid", actor=None)
     return payment
+
+
+def _issue_receipt(payment: Payment, actor: User | None) -> None:
+    """Every payment gets its quittance (R124-6); a blocked letter is flagged, never fatal."""
+    from notices.selectors import LetterBlocked
+    from notices.services import payment_receipt_create
+
+    try:
+        with transaction.atomic():
+            payment_receipt_create(payment=payment, actor=actor)
+    except LetterBlocked as blocked:
+        CaseEvent.objects.create(
+            agency_id=payment.agency_id,
+            case_id=payment.case_id,
+            actor=actor,
+            kind=CaseEvent.Kind.STEP_BLOCKED,
+            payload={"reasons": blocked.reasons, "letter": "payment_receipt"},
+        )
 
 
 # --- steps waiting for an agent ---------------------------------------------------------------

@@ -29,9 +29,14 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """Real hashing costs a third of a second per user; tests need users, not slow hashes."""
+def _test_settings(settings):
+    """Real hashing costs a third of a second per user; tests need users, not slow hashes.
+    Pages are rendered without ``collectstatic``'s manifest, which only production builds."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture

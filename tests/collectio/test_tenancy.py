@@ -39,7 +39,7 @@ POPULATED = {
     "cases.Claim",
     "cases.Payment",
     "cases.CaseEvent",
-    "cases.CaseSequence",
+    "collectio.ReferenceSequence",
     "debtors.Debtor",
     "debtors.ContactPoint",
     "dunning.Scenario",

@@ -259,3 +259,40 @@ def test_many_cases_in_small_batches_each_run_once(alpha_scope):
     assert sweep_at(w, paris(2026, 4, 3, 10)).executed == 0
     first_due = {c.next_action_at for c in Case.objects.filter(pk__in=[c.pk for c in cases])}
     assert first_due == {paris(2026, 4, 13, 9)}  # second reminder, 10 days later (Easter Mon 6 Apr)
+
+
+def test_notice_counted_from_the_acknowledgement_needs_a_registered_letter(alpha_scope):
+    from django.core.exceptions import ValidationError
+
+    steps = [
+        dict(action=Action.REMINDER, delay=1),
+        dict(action=Action.PHONE_FOLLOWUP, delay=1),
+        dict(action=Action.FORMAL_NOTICE, delay=1, channels=["letter"]),
+    ]
+    with pytest.raises(ValidationError, match="registered letter"):
+        services.scenario_create(agency=alpha_scope.agency, name="No AR", steps=steps)
+    assert not Scenario.objects.filter(name="No AR").exists()
+
+
+def test_receipt_keeps_a_deadline_counted_from_sending(alpha_scope):
+    """When the step counts from the sending date the AR date must not move the deadline."""
+    w = alpha_scope
+    Scenario.objects.get(agency=w.agency, is_default=True).steps.filter(
+        action=Action.FORMAL_NOTICE
+    ).update(deadline_from_acknowledgement=False)
+    case = accepted_case(w.creditor, accepted_at=paris(2026, 4, 1, 10))
+    for moment in (
+        paris(2026, 4, 2, 9),
+        paris(2026, 4, 13, 9),
+        paris(2026, 4, 15, 9),
+        paris(2026, 4, 18, 9),
+    ):
+        sweep_at(w, moment)
+    sent = Case.objects.get(pk=case.pk)
+    assert sent.state == CaseState.FORMAL_NOTICE
+    assert sent.formal_notice_deadline == date(2026, 4, 27)  # 18 April + 8 = Sunday 26 → Monday
+    with time_machine.travel(paris(2026, 4, 22, 10), tick=False):
+        services.case_record_notice_receipt(case=case, received_on=date(2026, 4, 21), actor=None)
+    received = Case.objects.get(pk=case.pk)
+    assert received.formal_notice_received_on == date(2026, 4, 21)
+    assert received.formal_notice_deadline == date(2026, 4, 27)
