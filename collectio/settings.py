@@ -176,6 +176,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds between two sweeps; the beat schedule itself lives in collectio/celery.py.
 DUNNING_SWEEP_INTERVAL = env.float("DUNNING_SWEEP_INTERVAL", default=300.0)
+# Sweeps run at once on one agency's backlog; match the worker processes available.
+DUNNING_SWEEP_PARALLELISM = env.int("DUNNING_SWEEP_PARALLELISM", default=2)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -16,7 +18,7 @@ from collectio.models import Agency
 from collectio.outbox import enqueue_on_commit
 from collectio.scoping import TenantTask, tenant_scope
 from dunning.models import StepExecution
-from dunning.sweep import sweep_agency
+from dunning.sweep import BATCH_SIZE, sweep_agency
 
 logger = logging.getLogger(__name__)
 MAX_EFFECT_ATTEMPTS = 5
@@ -24,19 +26,27 @@ STUCK_AFTER = timedelta(minutes=15)
 PENDING_GRACE = timedelta(minutes=2)
 
 
+def sweepers_for(due: int) -> int:
+    """How many sweeps to run at once on one agency: SKIP LOCKED lets them share its batches, so
+    a large backlog uses every worker process instead of one (bench/README.md, "Sweep")."""
+    return max(1, min(settings.DUNNING_SWEEP_PARALLELISM, math.ceil(due / BATCH_SIZE)))
+
+
 @app.task(name="dunning.tasks.sweep")
 def sweep() -> int:
-    """Beat's only job: fan out one sweep per agency with due cases (a cross-tenant read)."""
+    """Beat's only job: fan out sweeps per agency with due cases (a cross-tenant read)."""
     with scopes_disabled():
-        agency_ids = list(
+        due = (
             Case.objects.filter(state__in=ACTIVE_STATES, next_action_at__lte=timezone.now())
             .order_by()
-            .values_list("agency_id", flat=True)
-            .distinct()
+            .values("agency_id")
+            .annotate(due=Count("pk"))
         )
-    for agency_id in agency_ids:
-        sweep_agency_task.delay(agency_id=agency_id)
-    return len(agency_ids)
+        backlog = [(row["agency_id"], row["due"]) for row in due]
+    for agency_id, count in backlog:
+        for _ in range(sweepers_for(count)):
+            sweep_agency_task.delay(agency_id=agency_id)
+    return len(backlog)
 
 
 @app.task(base=TenantTask, name="dunning.tasks.sweep_agency")

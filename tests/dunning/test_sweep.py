@@ -296,3 +296,14 @@ def test_receipt_keeps_a_deadline_counted_from_sending(alpha_scope):
     received = Case.objects.get(pk=case.pk)
     assert received.formal_notice_received_on == date(2026, 4, 21)
     assert received.formal_notice_deadline == date(2026, 4, 27)
+
+
+@pytest.mark.parametrize(
+    ("due", "parallelism", "sweepers"),
+    [(1, 2, 1), (500, 2, 1), (501, 2, 2), (10**6, 2, 2), (10**6, 4, 4)],
+)
+def test_large_backlogs_get_several_sweepers(settings, due, parallelism, sweepers):
+    from dunning.tasks import sweepers_for
+
+    settings.DUNNING_SWEEP_PARALLELISM = parallelism
+    assert sweepers_for(due) == sweepers

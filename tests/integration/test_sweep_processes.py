@@ -51,6 +51,7 @@ KILLED_MID_BATCH = textwrap.dedent(
     import os, django
     django.setup()
     from django.db import transaction
+    from django.db.models import F
     from django.utils import timezone
     from collectio.scoping import tenant_scope
     from cases.models import ACTIVE_STATES, Case
@@ -62,13 +63,15 @@ KILLED_MID_BATCH = textwrap.dedent(
         cases = list(
             Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state__in=ACTIVE_STATES, next_action_at__lte=timezone.now())
-            .select_related("creditor", "debtor")[:5]
+            .annotate(debtor_postcode=F("debtor__postcode"))[:5]
         )
+        policy = AgencyPolicy(agency_id)
+        policy.attach_creditors(cases)
         batch = Batch(agency_id=agency_id, now=timezone.now())
         for case in cases:
-            _advance(case, AgencyPolicy(agency_id), batch)
-        StepExecution.objects.bulk_create(batch.executions)
-        print("wrote", len(batch.executions), "executions, then dies", flush=True)
+            _advance(case, policy, batch)
+        written = batch._insert_executions()
+        print("wrote", len(written), "executions, then dies", flush=True)
         os._exit(9)
     """
 )
