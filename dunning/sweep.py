@@ -35,7 +35,7 @@ from dunning.calendar import FrenchCalendar, debtor_deadline
 from dunning.models import Action, Scenario, Step, StepExecution
 from dunning.planning import PARIS, RECHECK_AFTER, at_sending_time, step_due_on
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 # Conditions a handoff waits on rather than fails on: the deadline runs out, the creditor answers.
 WAITING_CONDITIONS = frozenset({formal_notice_expired, handoff_approved})
 # What the sweep, the transitions and their conditions read of a case: loading nothing else

@@ -14,7 +14,7 @@ from cases import services as case_services
 from cases.models import Case, CaseEvent, CaseState
 from dunning import services
 from dunning.models import Action, Scenario, StepExecution
-from dunning.sweep import sweep_agency
+from dunning.sweep import BATCH_SIZE, sweep_agency
 from tests import factories
 from tests.dunning.sweep_helpers import accepted_case
 
@@ -300,7 +300,7 @@ def test_receipt_keeps_a_deadline_counted_from_sending(alpha_scope):
 
 @pytest.mark.parametrize(
     ("due", "parallelism", "sweepers"),
-    [(1, 2, 1), (500, 2, 1), (501, 2, 2), (10**6, 2, 2), (10**6, 4, 4)],
+    [(1, 2, 1), (BATCH_SIZE, 2, 1), (BATCH_SIZE + 1, 2, 2), (10**6, 2, 2), (10**6, 4, 4)],
 )
 def test_large_backlogs_get_several_sweepers(settings, due, parallelism, sweepers):
     from dunning.tasks import sweepers_for
