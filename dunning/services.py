@@ -23,6 +23,7 @@ from cases.models import (
 )
 from collectio.models import Agency, User
 from collectio.money import to_money
+from collectio.outbox import enqueue_on_commit
 from dunning.calendar import FrenchCalendar, debtor_deadline
 from dunning.interest import RateMissing
 from dunning.models import (
@@ -174,6 +175,9 @@ def payment_record(
         ]
     )  # fmt: skip
     _issue_receipt(payment, actor)
+    from dunning.tasks import notify_creditor_of_payment
+
+    enqueue_on_commit(notify_creditor_of_payment, agency_id=case.agency_id, payment_id=payment.pk)
     if statement.balance <= 0:
         case_services.case_transition(case=case, transition="mark_paid", actor=None)
     return payment

@@ -120,3 +120,12 @@ def prescription_alerts() -> int:
         with tenant_scope(agency_id):
             raised += prescription_alerts_raise(agency_id=agency_id, today=timezone.localdate())
     return raised
+
+
+@app.task(base=TenantTask, name="dunning.tasks.notify_creditor_of_payment")
+def notify_creditor_of_payment(*, agency_id: int, payment_id: int) -> bool:
+    from cases.models import Payment
+    from dunning.notifications import payment_notice_to_creditor
+
+    payment = Payment.objects.select_related("case__creditor", "case__debtor").get(pk=payment_id)
+    return payment_notice_to_creditor(payment=payment)

@@ -307,3 +307,23 @@ def test_large_backlogs_get_several_sweepers(settings, due, parallelism, sweeper
 
     settings.DUNNING_SWEEP_PARALLELISM = parallelism
     assert sweepers_for(due) == sweepers
+
+
+def test_creditor_is_emailed_about_each_payment(alpha_scope, mailoutbox):
+    from dunning.notifications import payment_notice_to_creditor
+
+    w = alpha_scope
+    case = accepted_case(w.creditor, accepted_at=paris(2026, 4, 1, 10))
+    Case.objects.filter(pk=case.pk).update(outstanding_amount=Decimal("1150.00"))
+    from cases.models import Creditor, Payment
+
+    Creditor.objects.filter(pk=w.creditor.pk).update(contact_email="compta@martin.fr")
+    payment = Payment.objects.create(
+        agency=w.agency, case=case, amount=Decimal("50.00"), received_on=date(2026, 4, 2),
+        method="transfer",
+    )  # fmt: skip
+    payment = Payment.objects.select_related("case__creditor", "case__debtor").get(pk=payment.pk)
+    assert payment_notice_to_creditor(payment=payment) is True
+    (mail,) = mailoutbox
+    assert mail.to == ["compta@martin.fr"]
+    assert case.reference in mail.subject and "50.00" in mail.body and "1150.00" in mail.body
