@@ -57,7 +57,8 @@ class FilePostBackend:
         (folder / f"{name}.pdf").write_bytes(pdf)
         (folder / f"{name}.json").write_bytes(_manifest_json(manifest))
         return Submission(
-            provider_reference=str(folder / f"{name}.pdf"),
+            # Relative to MEDIA_ROOT, like the drop backend's storage name: paths stay short.
+            provider_reference=f"outbox/post/{name}.pdf",
             tracking_numbers={
                 item["reference"]: "DEV" + item["reference"].replace("-", "")
                 for item in manifest
