@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from cases.models import Case, CaseEvent, Claim, Creditor
-from collectio.admin_site import TenantAdmin
+from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
 
 
 @admin.register(Creditor)
@@ -49,12 +49,16 @@ class CaseAdmin(TenantAdmin):
     list_select_related = ["creditor", "debtor"]
     inlines = [ClaimInline]
 
+    # Cases are opened by cases.services (reference, totals, events) and closed by transitions.
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(TenantAdmin):
+class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ["case", "at", "kind", "from_state", "to_state", "actor"]
     list_filter = ["kind"]
     list_select_related = ["case", "actor"]
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -68,3 +68,16 @@ class TenantAdmin(admin.ModelAdmin):
     def _is_agency_admin(self, request: HttpRequest) -> bool:
         membership = self._membership(request)
         return bool(request.user.is_staff and membership and membership.role == "admin")
+
+
+class ReadOnlyAdmin(TenantAdmin):
+    """Evidence and history (events, step executions, letters) are written by services only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from collectio.admin_site import TenantAdmin
+from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
 from dunning.models import ReferenceRate, Scenario, Step, StepExecution, validate_step_order
 
 
@@ -45,8 +45,7 @@ class ScenarioAdmin(TenantAdmin):
 
 
 @admin.register(StepExecution)
-class StepExecutionAdmin(TenantAdmin):
+class StepExecutionAdmin(ReadOnlyAdmin):
     list_display = ["case", "step", "status", "executed_at", "effects"]
     list_filter = ["status", "effects"]
     list_select_related = ["case", "step"]
-    readonly_fields = [f.name for f in StepExecution._meta.fields]

@@ -236,6 +236,7 @@ def step_confirm(*, execution: StepExecution, actor: User) -> Case:
 
 
 # --- prescription alerts ----------------------------------------------------------------------
+@transaction.atomic
 def prescription_alerts_raise(*, agency_id: int, today: date) -> int:
     """Flag cases whose earliest limitation date is 90 or 30 days away (REQ-D2), once each."""
     raised = 0

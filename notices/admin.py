@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from collectio.admin_site import TenantAdmin
+from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
 from notices import services
 from notices.models import CallTask, JudicialDossier, LetterTemplate, Notice, PrintBatch
 from notices.selectors import LetterBlocked
@@ -21,19 +19,6 @@ class LetterTemplateAdmin(TenantAdmin):
 
     list_display = ["kind", "updated_at"]
     fields = ["kind", "body"]
-
-
-class ReadOnlyAdmin(TenantAdmin):
-    """Evidence is produced by services, never typed or edited in the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Notice)
