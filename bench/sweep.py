@@ -438,9 +438,9 @@ def run_baseline(fixture: Fixture) -> Timing:
 
     from cases.models import ACTIVE_STATES
     from collectio.scoping import tenant_scope
-    from dunning.calendar import FrenchCalendar
     from dunning.models import Step
     from dunning.planning import at_sending_time, step_due_on
+    from law.calendar import FrenchCalendar
 
     # The date the sweep plans step 3 for (metropolitan calendar), as one constant.
     with tenant_scope(fixture.agency_id):

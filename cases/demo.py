@@ -39,10 +39,10 @@ from cases.models import (
 from collectio.models import Agency, Membership, Role, User
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
-from dunning.calendar import FrenchCalendar, debtor_deadline
-from dunning.interest import load_reference_rates, semester_of
 from dunning.models import Action, ReferenceRate, Scenario
 from dunning.models import Step as ScenarioStep
+from law.calendar import FrenchCalendar, debtor_deadline
+from law.interest import load_reference_rates, semester_of
 
 SEED = 20260101
 PASSWORD = "collectio-demo"  # noqa: S105 - published demo password, printed by `make run`

@@ -26,7 +26,7 @@ from collectio.models import Agency, User
 from collectio.money import to_money
 from collectio.references import next_reference
 from debtors.models import Debtor
-from dunning.prescription import DebtType, Interruption, InterruptionKind, limitation_date
+from law.prescription import DebtType, Interruption, InterruptionKind, limitation_date
 
 TRANSITIONS = frozenset(
     t.name

@@ -19,8 +19,8 @@ from cases import selectors, services
 from cases.forms import PaymentForm
 from cases.models import TERMINAL_STATES, Case, CaseState
 from dunning import services as dunning_services
-from dunning.interest import RateMissing
 from dunning.statement import Statement, case_statement
+from law.interest import RateMissing
 
 # close(code) needs a closure code chosen in a form; it is not a one-click action.
 ONE_CLICK_HIDDEN = {"close"}

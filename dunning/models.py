@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collectio.models import Agency
 from collectio.scoping import TenantManager
-from dunning.interest import RateKind
+from law.interest import RateKind
 
 
 class ReferenceRate(models.Model):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dunning.calendar import FrenchCalendar
 from dunning.models import Action, DelayUnit, Step
+from law.calendar import FrenchCalendar
 
 PARIS = ZoneInfo("Europe/Paris")
 SENDING_TIME = time(9, 0)

@@ -24,8 +24,6 @@ from cases.models import (
 from collectio.models import Agency, User
 from collectio.money import to_money
 from collectio.outbox import enqueue_on_commit
-from dunning.calendar import FrenchCalendar, debtor_deadline
-from dunning.interest import RateMissing
 from dunning.models import (
     Action,
     Channel,
@@ -35,9 +33,11 @@ from dunning.models import (
     StepExecution,
     validate_step_order,
 )
-from dunning.prescription import ALERT_DAYS_BEFORE
 from dunning.statement import case_statement
 from dunning.sweep import AgencyPolicy, Batch, run_step
+from law.calendar import FrenchCalendar, debtor_deadline
+from law.interest import RateMissing
+from law.prescription import ALERT_DAYS_BEFORE
 
 # The default French scenario (issue 3): first reminder the next business day, a second ten days
 # later, a phone follow-up, the formal notice by registered letter about fifteen days after the

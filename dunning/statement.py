@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from collectio.money import ZERO
-from dunning.imputation import DEFAULT_ORDER, DebtLine, Payment, impute
-from dunning.interest import (
+from law.imputation import DEFAULT_ORDER, DebtLine, Payment, impute
+from law.interest import (
     RECOVERY_INDEMNITY,
     DayBasis,
     DictRateSource,

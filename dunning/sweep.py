@@ -31,9 +31,9 @@ from cases.models import (
     handoff_approved,
 )
 from collectio.outbox import enqueue_on_commit
-from dunning.calendar import FrenchCalendar, debtor_deadline
 from dunning.models import Action, Scenario, Step, StepExecution
 from dunning.planning import PARIS, RECHECK_AFTER, at_sending_time, step_due_on
+from law.calendar import FrenchCalendar, debtor_deadline
 
 BATCH_SIZE = 2000
 # Conditions a handoff waits on rather than fails on: the deadline runs out, the creditor answers.

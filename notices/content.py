@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from collectio.money import ZERO, to_money
-from dunning.interest import InterestRegime
 from dunning.statement import ClaimStatement, Statement
+from law.interest import InterestRegime
 from notices.models import Channel, LetterKind
 
 SUBJECTS = {

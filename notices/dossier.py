@@ -19,8 +19,8 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, Claim
 from collectio.models import User
 from debtors.models import Debtor
-from dunning.eligibility import SMALL_CLAIMS_CEILING, small_claims_eligible
 from dunning.statement import Statement, case_statement
+from law.eligibility import SMALL_CLAIMS_CEILING, small_claims_eligible
 from notices import content, selectors
 from notices.models import JudicialDossier, LetterKind, Notice
 from notices.rendering import merge_pdfs, render_page

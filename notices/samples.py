@@ -13,8 +13,8 @@ from typing import Any
 from cases.models import Case, Creditor
 from collectio.models import Agency
 from debtors.models import Debtor
-from dunning.interest import REFERENCE_RATES_FR, DictRateSource, InterestRegime
 from dunning.statement import ClaimTerms, PaymentTerms, Statement, compute_statement
+from law.interest import REFERENCE_RATES_FR, DictRateSource, InterestRegime
 from notices import content
 from notices.linter import default_wording, render_wording
 from notices.models import Channel, LetterKind

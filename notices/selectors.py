@@ -16,8 +16,6 @@ from cases.models import Case, Creditor, Payment
 from collectio.models import Agency, Membership
 from collectio.scoping import for_membership
 from debtors.models import ContactPoint, Debtor
-from dunning.calendar import FrenchCalendar, debtor_deadline
-from dunning.interest import DayBasis
 from dunning.models import Action, Step
 from dunning.statement import (
     PaymentTerms,
@@ -27,6 +25,8 @@ from dunning.statement import (
     compute_statement,
     database_rates,
 )
+from law.calendar import FrenchCalendar, debtor_deadline
+from law.interest import DayBasis
 from notices import content
 from notices.linter import default_wording, render_wording
 from notices.models import (

@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 from collectio.celery import app
 from collectio.models import Agency
 from collectio.scoping import TenantTask
-from dunning.calendar import FrenchCalendar
+from law.calendar import FrenchCalendar
 from notices import dossier, services
 from notices.linter import MissingMandatoryBlock
 from notices.models import POSTAL_CHANNELS, Notice

@@ -11,8 +11,8 @@ from django_scopes import scopes_disabled
 from cases.models import Creditor
 from collectio.models import Agency, Role, User
 from collectio.scoping import tenant_scope
-from dunning.interest import load_reference_rates
 from dunning.models import ReferenceRate
+from law.interest import load_reference_rates
 from tests import factories
 
 

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from dunning.interest import load_reference_rates
+    from law.interest import load_reference_rates
 
     load_reference_rates(apps.get_model("dunning", "ReferenceRate"))
 

@@ -204,9 +204,9 @@ def test_the_sweep_carries_on_from_the_seeded_states(demo):
 def test_demo_amounts_compute_today_with_flagged_demo_rates(demo):
     from django.utils import timezone
 
-    from dunning.interest import semester_of
     from dunning.models import ReferenceRate
     from dunning.statement import case_statement
+    from law.interest import semester_of
 
     current = ReferenceRate.objects.filter(semester=semester_of(timezone.localdate()))
     assert current.exists()

@@ -11,8 +11,8 @@ from django_scopes import scopes_disabled
 from cases import services as case_services
 from cases.models import Case, Payment
 from debtors.models import Debtor
-from dunning.interest import RateMissing
 from dunning.statement import case_statement
+from law.interest import RateMissing
 from tests import factories
 
 

@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from dunning.interest import (
+from law.interest import (
     REFERENCE_RATES_FR,
     DayBasis,
     DictRateSource,

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from dunning.payment_terms import (
+from law.payment_terms import (
     EndOfMonthMethod,
     due_date_45_eom,
     due_date_60_days,

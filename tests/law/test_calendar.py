@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from dunning.calendar import (
+from law.calendar import (
     FrenchCalendar,
     add_months,
     agency_deadline_months,

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from dunning.calendar import FrenchCalendar
-from dunning.prescription import (
+from law.calendar import FrenchCalendar
+from law.prescription import (
     DebtType,
     Interruption,
     InterruptionKind,

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from dunning.eligibility import small_claims_eligible
+from law.eligibility import small_claims_eligible
 
 
 @pytest.mark.parametrize(

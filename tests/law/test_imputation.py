@@ -5,8 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from dunning.imputation import DebtLine, Payment, impute
-from dunning.interest import (
+from law.imputation import DebtLine, Payment, impute
+from law.interest import (
     REFERENCE_RATES_FR,
     DictRateSource,
     InterestRegime,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from dunning.calendar import FrenchCalendar, add_months
+from law.calendar import FrenchCalendar, add_months
 
 ABSOLUTE_CAP_YEARS = 20
 
