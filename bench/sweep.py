@@ -217,7 +217,7 @@ def build(cases: int, *, scatter: bool) -> Fixture:
             sql(
                 f"""
                 INSERT INTO cases_case (agency_id, creditor_id, debtor_id, reference, state,
-                    resume_state, closure_code, principal_total, outstanding_amount,
+                    resume_state, closure_code, principal_total, principal_due,
                     limitation_date, opened_at, accepted_at, next_action_at, scenario_id,
                     next_step_id)
                 SELECT %(agency)s,

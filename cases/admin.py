@@ -32,7 +32,7 @@ class CaseAdmin(TenantAdmin):
         "creditor",
         "debtor",
         "state",
-        "outstanding_amount",
+        "principal_due",
         "next_action_at",
     ]
     list_filter = ["state"]
@@ -42,7 +42,7 @@ class CaseAdmin(TenantAdmin):
         "resume_state",
         "reference",
         "principal_total",
-        "outstanding_amount",
+        "principal_due",
         "creditor",
         "debtor",
     ]

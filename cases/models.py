@@ -187,14 +187,14 @@ def not_time_barred(case: Case) -> bool:
     return not case.is_time_barred
 
 
-@condition(_("Nothing is outstanding."))
+@condition(_("No principal is still due."))
 def has_outstanding(case: Case) -> bool:
-    return case.outstanding_amount > ZERO
+    return case.principal_due > ZERO
 
 
-@condition(_("An amount is still outstanding."))
+@condition(_("Principal is still due."))
 def nothing_outstanding(case: Case) -> bool:
-    return case.outstanding_amount <= ZERO
+    return case.principal_due <= ZERO
 
 
 @condition(_("The formal notice deadline has not expired."))
@@ -259,12 +259,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
     closure_code = models.CharField(
         _("closure code"), max_length=20, choices=ClosureCode, blank=True
     )
-    # Kept current by cases.services so transitions decide without a query per case.
+    # Stored so lists and transitions read them without a statement per case. Both are exactly
+    # what they say: the invoices' principal, and the principal still owed after imputing the
+    # payments (interest first, C. civ. 1343-1), which only a payment changes. The amount due
+    # today, with interest and indemnities, comes from the statement of account only.
     principal_total = models.DecimalField(
         _("principal"), max_digits=14, decimal_places=2, default=ZERO
     )
-    outstanding_amount = models.DecimalField(
-        _("outstanding"), max_digits=14, decimal_places=2, default=ZERO
+    principal_due = models.DecimalField(
+        _("principal still due"), max_digits=14, decimal_places=2, default=ZERO
     )
     limitation_date = models.DateField(_("earliest limitation date"), null=True, blank=True)
     formal_notice_deadline = models.DateField(_("formal notice deadline"), null=True, blank=True)
@@ -588,72 +591,6 @@ class Claim(models.Model):
         return f"{self.invoice_number} ({self.principal} {self.currency})"
 
 
-class Payment(models.Model):
-    """Money received from the debtor for a case, imputed on its claims by the statement."""
-
-    class Method(models.TextChoices):
-        TRANSFER = "transfer", _("Bank transfer")
-        CARD = "card", _("Card")
-        DIRECT_DEBIT = "direct_debit", _("Direct debit")
-        CHEQUE = "cheque", _("Cheque")
-
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(
-        _("amount"),
-        max_digits=14,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01"))],
-    )
-    received_on = models.DateField(_("received on"))
-    method = models.CharField(_("method"), max_length=20, choices=Method)
-    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
-    designated_claims = models.ManyToManyField(
-        Claim,
-        through="PaymentDesignation",
-        blank=True,
-        related_name="designating_payments",
-        verbose_name=_("invoices designated by the debtor"),
-        help_text=_("Overrides the legal imputation order (C. civ. 1342-10)."),
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-
-    objects = TenantManager()
-    creditor_path = "case__creditor"
-
-    class Meta:
-        verbose_name = _("payment")
-        verbose_name_plural = _("payments")
-        ordering = ["received_on", "pk"]
-        constraints = [
-            models.CheckConstraint(name="payment_amount_positive", condition=models.Q(amount__gt=0))
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.amount} € ({self.received_on})"
-
-
-class PaymentDesignation(models.Model):
-    """The invoices a debtor chose to pay; a tenant row like any other (agency on every row)."""
-
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="designations")
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
-
-    objects = TenantManager()
-    creditor_path = "payment__case__creditor"
-
-    class Meta:
-        verbose_name = _("designated invoice")
-        verbose_name_plural = _("designated invoices")
-        constraints = [
-            models.UniqueConstraint(fields=["payment", "claim"], name="payment_designation_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.payment_id} → {self.claim_id}"
-
-
 class CaseEvent(models.Model):
     """The append-only timeline of a case: what happened, when, and who did it."""
 
@@ -663,9 +600,27 @@ class CaseEvent(models.Model):
         NOTE = "note", _("Note")
         STEP_BLOCKED = "step_blocked", _("Automatic step blocked")
         STEP_AWAITING = "step_awaiting", _("Step awaiting confirmation")
+        LETTER_CREATED = "letter_created", _("Letter prepared")
+        LETTER_SENT = "letter_sent", _("Letter sent")
+        LETTER_FAILED = "letter_failed", _("Letter failed")
+        LETTER_RETRIED = "letter_retried", _("Letter retried")
+        LETTER_TRACKING = "letter_tracking", _("Registered letter posted")
+        LETTER_ACKNOWLEDGED = "letter_acknowledged", _("Acknowledgement of receipt")
+        LETTER_BOUNCED = "letter_bounced", _("E-mail bounced")
+        NOTICE_RECEIVED = "notice_received", _("Formal notice received")
+        CALL_TASK_CREATED = "call_task_created", _("Call planned")
+        CALL_LOGGED = "call_logged", _("Call made")
         PAYMENT = "payment", _("Payment received")
         CREDITOR_NOTIFIED = "creditor_notified", _("Creditor notified")
+        CREDITOR_NOT_NOTIFIED = "creditor_not_notified", _("Creditor could not be notified")
+        HANDOFF_APPROVED = "handoff_approved", _("Judicial handoff approved")
+        DOSSIER_BUILT = "dossier_built", _("Judicial dossier built")
         PRESCRIPTION_ALERT = "prescription_alert", _("Limitation date approaching")
+
+    class ActorKind(models.TextChoices):
+        USER = "user", _("User")
+        API_KEY = "api_key", _("API key")
+        SYSTEM = "system", _("System")
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -673,6 +628,10 @@ class CaseEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    actor_kind = models.CharField(
+        _("actor kind"), max_length=10, choices=ActorKind, default=ActorKind.SYSTEM
+    )
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     transition = models.CharField(_("transition"), max_length=30, blank=True)
     from_state = models.CharField(_("from"), max_length=20, choices=CaseState, blank=True)

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from cases import events
 from cases.models import (
     Case,
-    CaseEvent,
     Claim,
     Creditor,
     staff_or_own_creditor,
@@ -74,7 +74,7 @@ def case_open(
         debtor=debtor,
         reference=next_reference(agency_id=agency.pk, prefix="C", year=timezone.localdate().year),
         principal_total=principal,
-        outstanding_amount=principal,
+        principal_due=principal,
     )
     case.save()
     rows = [
@@ -95,14 +95,7 @@ def case_open(
     Claim.objects.bulk_create(rows)
     case_refresh_limitation(case=case)
     case.refresh_from_db()
-    CaseEvent.objects.create(
-        agency=agency,
-        case=case,
-        actor=actor,
-        kind=CaseEvent.Kind.OPENED,
-        to_state=case.state,
-        payload={"claims": len(rows), "principal": str(principal)},
-    )
+    events.case_opened(case=case, actor=actor, claims=len(rows), principal=principal)
     return case
 
 
@@ -144,7 +137,7 @@ def case_transition(
     transition: str,
     actor: User | None,
     expected_state: str | None = None,
-    payload: dict[str, Any] | None = None,
+    reason: str = "",
     **arguments: Any,
 ) -> Case:
     """Fire one transition under a row lock and record it; the only way a case changes state.
@@ -174,15 +167,14 @@ def case_transition(
     except (TypeError, ValueError) as error:  # missing or wrong arguments, e.g. a closure code
         raise CaseTransitionError(transition, [_("Invalid details for this action.")]) from error
     locked.save()
-    CaseEvent.objects.create(
-        agency_id=locked.agency_id,
+    events.state_changed(
         case=locked,
         actor=actor,
-        kind=CaseEvent.Kind.TRANSITION,
         transition=transition,
         from_state=from_state,
         to_state=locked.state,
-        payload={**(payload or {}), **{k: str(v) for k, v in arguments.items()}},
+        reason=reason,
+        details={k: str(v) for k, v in arguments.items()},
     )
     return locked
 
@@ -196,11 +188,5 @@ def case_approve_handoff(*, case: Case, actor: User) -> Case:
     if locked.handoff_approved_at is None:
         locked.handoff_approved_at = timezone.now()
         Case.objects.filter(pk=locked.pk).update(handoff_approved_at=locked.handoff_approved_at)
-        CaseEvent.objects.create(
-            agency_id=locked.agency_id,
-            case=locked,
-            actor=actor,
-            kind=CaseEvent.Kind.NOTE,
-            payload={"handoff_approved": True},
-        )
+        events.handoff_approved(case=locked, actor=actor)
     return locked

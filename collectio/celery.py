@@ -29,8 +29,8 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "notices.tasks.print_batches",
             "schedule": crontab(hour=16, minute=30),
         },
-        "dunning-relay-step-effects": {
-            "task": "dunning.tasks.relay_step_effects",
-            "schedule": 120.0,
+        "outbox-relay": {
+            "task": "collectio.outbox.relay",
+            "schedule": 60.0,
         },
     }

@@ -214,3 +214,6 @@ class ReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id}/{self.prefix}-{self.year}: {self.last_value}"
+
+
+from collectio.outbox import OutboxMessage  # noqa: E402,F401  (the outbox is a model of this app)

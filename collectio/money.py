@@ -1,7 +1,8 @@
-"""The one place where money is rounded.
+"""The one place where money is rounded, and the one place where it is formatted.
 
 Every amount a debtor, a creditor or a judge reads goes through :func:`to_money`, so two screens
-can never disagree by a cent because they rounded differently.
+can never disagree by a cent because they rounded differently, and through :func:`euros` (pages,
+letters, e-mails, the timeline), so it reads ``2 143,37 €`` everywhere.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,3 +16,24 @@ def to_money(value: Decimal | int | str) -> Decimal:
     if isinstance(value, float):
         raise TypeError("money must never be a float")
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+NBSP = "\u00a0"
+
+
+def amount(value: Decimal | int | str | None) -> str:
+    """``1285.83`` (or ``"1285.83"``) -> ``1 285,83`` (non-breaking thousands separator)."""
+    if value is None:
+        return ""
+    value = to_money(value)
+    sign = "-" if value < 0 else ""
+    whole, cents = f"{abs(value):.2f}".split(".")
+    groups: list[str] = []
+    while whole:
+        whole, groups = whole[:-3], [whole[-3:], *groups]
+    return f"{sign}{NBSP.join(groups)},{cents}"
+
+
+def euros(value: Decimal | int | str | None) -> str:
+    """``1285.83`` -> ``1 285,83 €``."""
+    return f"{amount(value)}{NBSP}€" if value is not None else ""

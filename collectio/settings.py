@@ -30,7 +30,10 @@ INSTALLED_APPS = [
     "debtors",
     "cases",
     "dunning",
+    "payments",
     "notices",
+    "workspace",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +173,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# An enqueue must fail fast when Redis is down (the outbox relay takes over), not hold a web
+# worker for seconds: short connect and socket timeouts, no publish retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE

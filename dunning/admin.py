@@ -46,6 +46,6 @@ class ScenarioAdmin(TenantAdmin):
 
 @admin.register(StepExecution)
 class StepExecutionAdmin(ReadOnlyAdmin):
-    list_display = ["case", "step", "status", "executed_at", "effects"]
-    list_filter = ["status", "effects"]
+    list_display = ["case", "step", "status", "executed_at"]
+    list_filter = ["status"]
     list_select_related = ["case", "step"]

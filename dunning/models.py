@@ -206,13 +206,6 @@ class StepExecution(models.Model):
         BLOCKED = "blocked", _("Blocked")
         CANCELLED = "cancelled", _("Cancelled")
 
-    class Effects(models.TextChoices):
-        NONE = "none", _("None")
-        PENDING = "pending", _("Pending")
-        CLAIMED = "claimed", _("In progress")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="step_executions")
     step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="executions")
@@ -220,13 +213,6 @@ class StepExecution(models.Model):
     planned_for = models.DateTimeField(_("planned for"))
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
-    # The outbox: side effects (letters, e-mails, SMS, call tasks) still to be produced.
-    effects = models.CharField(
-        _("side effects"), max_length=10, choices=Effects, default=Effects.NONE
-    )
-    effects_attempts = models.PositiveSmallIntegerField(default=0)
-    effects_updated_at = models.DateTimeField(null=True, blank=True)
-
     objects = TenantManager()
     creditor_path = "case__creditor"
 
@@ -234,13 +220,6 @@ class StepExecution(models.Model):
         verbose_name = _("step execution")
         verbose_name_plural = _("step executions")
         constraints = [models.UniqueConstraint(fields=["case", "step"], name="step_execution_once")]
-        indexes = [
-            models.Index(
-                fields=["effects_updated_at"],
-                name="step_execution_outbox_idx",
-                condition=models.Q(effects__in=["pending", "claimed"]),
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}/{self.step_id} {self.status}"

@@ -1,29 +1,24 @@
-"""Writes of the dunning engine: scenarios, notice receipt, payments and prescription."""
+"""Writes of the dunning engine: scenarios, notice receipt, step confirmation, prescription."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import services as case_services
+from cases import events
 from cases.models import (
     TERMINAL_STATES,
     Case,
     CaseEvent,
     CaseState,
-    Claim,
-    Payment,
     agency_staff,
 )
 from collectio.models import Agency, User
-from collectio.money import to_money
-from collectio.outbox import enqueue_on_commit
 from dunning.models import (
     Action,
     Channel,
@@ -33,10 +28,8 @@ from dunning.models import (
     StepExecution,
     validate_step_order,
 )
-from dunning.statement import case_statement
 from dunning.sweep import AgencyPolicy, Batch, run_step
 from law.calendar import FrenchCalendar, debtor_deadline
-from law.interest import RateMissing
 from law.prescription import ALERT_DAYS_BEFORE
 
 # The default French scenario (issue 3): first reminder the next business day, a second ten days
@@ -108,97 +101,11 @@ def case_record_notice_receipt(*, case: Case, received_on: date, actor: User | N
     Case.objects.filter(pk=case.pk).update(
         formal_notice_received_on=received_on, formal_notice_deadline=deadline
     )
-    CaseEvent.objects.create(
-        agency_id=case.agency_id,
-        case=case,
-        actor=actor,
-        kind=CaseEvent.Kind.NOTE,
-        payload={"notice_received_on": str(received_on), "deadline": str(deadline)},
+    events.formal_notice_received(
+        case=case, received_on=received_on, deadline=deadline, actor=actor
     )
     case.refresh_from_db()
     return case
-
-
-# --- payments ---------------------------------------------------------------------------------
-@transaction.atomic
-def payment_record(
-    *,
-    case: Case,
-    amount: Decimal,
-    received_on: date,
-    method: str,
-    actor: User | None,
-    designated_claims: Sequence[Claim] = (),
-    bank_reference: str = "",
-) -> Payment:
-    """Record money, re-impute, tell the creditor (REQ-A7) and close when nothing is left."""
-    case = (
-        Case.objects.select_for_update()
-        .select_related("creditor", "debtor", "agency")
-        .get(pk=case.pk)
-    )
-    if case.state in TERMINAL_STATES:
-        raise ValidationError(_("This case is closed; record the payment as a refund instead."))
-    if received_on > timezone.localdate():
-        raise ValidationError(_("A payment cannot be received in the future."))
-    if any(claim.case_id != case.pk for claim in designated_claims):
-        raise ValidationError(_("Designated invoices must belong to this case."))
-    payment = Payment.objects.create(
-        agency_id=case.agency_id,
-        case=case,
-        amount=to_money(amount),
-        received_on=received_on,
-        method=method,
-        bank_reference=bank_reference,
-    )
-    payment.designated_claims.set(designated_claims, through_defaults={"agency_id": case.agency_id})
-    try:
-        statement = case_statement(case, on=timezone.localdate())
-    except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
-        raise ValidationError(
-            _("%(error)s: enter this semester's reference rates before recording payments.")
-            % {"error": missing}
-        ) from missing
-    Case.objects.filter(pk=case.pk).update(outstanding_amount=statement.balance)
-    case_services.case_refresh_limitation(case=case)
-    details = {
-        "payment_id": payment.pk,
-        "amount": str(payment.amount),
-        "balance": str(statement.balance),
-    }
-    CaseEvent.objects.bulk_create(
-        [
-            CaseEvent(agency_id=case.agency_id, case=case, actor=actor,
-                      kind=CaseEvent.Kind.PAYMENT, payload=details),
-            CaseEvent(agency_id=case.agency_id, case=case, actor=actor,
-                      kind=CaseEvent.Kind.CREDITOR_NOTIFIED, payload=details),
-        ]
-    )  # fmt: skip
-    _issue_receipt(payment, actor)
-    from dunning.tasks import notify_creditor_of_payment
-
-    enqueue_on_commit(notify_creditor_of_payment, agency_id=case.agency_id, payment_id=payment.pk)
-    if statement.balance <= 0:
-        case_services.case_transition(case=case, transition="mark_paid", actor=None)
-    return payment
-
-
-def _issue_receipt(payment: Payment, actor: User | None) -> None:
-    """Every payment gets its quittance (R124-6); a blocked letter is flagged, never fatal."""
-    from notices.selectors import LetterBlocked
-    from notices.services import payment_receipt_create
-
-    try:
-        with transaction.atomic():
-            payment_receipt_create(payment=payment, actor=actor)
-    except LetterBlocked as blocked:
-        CaseEvent.objects.create(
-            agency_id=payment.agency_id,
-            case_id=payment.case_id,
-            actor=actor,
-            kind=CaseEvent.Kind.STEP_BLOCKED,
-            payload={"reasons": blocked.reasons, "letter": "payment_receipt"},
-        )
 
 
 # --- steps waiting for an agent ---------------------------------------------------------------
@@ -252,15 +159,9 @@ def prescription_alerts_raise(*, agency_id: int, today: date) -> int:
             .exclude(state__in=TERMINAL_STATES)
             .exclude(pk__in=already)
         )
-        events = [
-            CaseEvent(
-                agency_id=agency_id,
-                case_id=case_id,
-                kind=CaseEvent.Kind.PRESCRIPTION_ALERT,
-                payload={"limitation_date": str(limit), "days_left": days},
-            )
-            for case_id in due.values_list("pk", flat=True)
-        ]
-        CaseEvent.objects.bulk_create(events)
-        raised += len(events)
+        ids = list(due.values_list("pk", flat=True))
+        events.prescription_alert(
+            cases=events.Cases(agency_id, ids), limitation_date=limit, days_left=days
+        )
+        raised += len(ids)
     return raised

@@ -100,6 +100,11 @@ class Statement:
         return sum((c.principal for c in self.claims), ZERO)
 
     @property
+    def principal_balance(self) -> Decimal:
+        """The principal still owed: what ``Case.principal_due`` stores."""
+        return sum((c.balance_principal for c in self.claims), ZERO)
+
+    @property
     def interest(self) -> Decimal:
         return sum((c.interest for c in self.claims), ZERO)
 

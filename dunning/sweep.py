@@ -21,21 +21,24 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import events
 from cases.models import (
     ACTIVE_STATES,
     Case,
-    CaseEvent,
     Creditor,
     failing_conditions,
     formal_notice_expired,
     handoff_approved,
 )
-from collectio.outbox import enqueue_on_commit
+from collectio.models import User
+from collectio.outbox import OutboxMessage, enqueue_on_commit
 from dunning.models import Action, Scenario, Step, StepExecution
 from dunning.planning import PARIS, RECHECK_AFTER, at_sending_time, step_due_on
 from law.calendar import FrenchCalendar, debtor_deadline
 
 BATCH_SIZE = 2000
+# The outbox kind of a step's side effects; the letters app registers what it does.
+STEP_EFFECTS = "step_effects"
 # Conditions a handoff waits on rather than fails on: the deadline runs out, the creditor answers.
 WAITING_CONDITIONS = frozenset({formal_notice_expired, handoff_approved})
 # What the sweep, the transitions and their conditions read of a case: loading nothing else
@@ -49,7 +52,7 @@ SWEEP_READS = (
     "next_action_at",
     "accepted_at",
     "limitation_date",
-    "outstanding_amount",
+    "principal_due",
     "formal_notice_deadline",
     "handoff_approved_at",
 )
@@ -136,8 +139,8 @@ class Batch:
     actor_id: int | None = None
     result: SweepResult = field(default_factory=SweepResult)
     changed: dict[str, list[Case]] = field(default_factory=lambda: defaultdict(list))
-    # Rows that differ only by case (and planned time) go in with one INSERT … SELECT each.
-    events: dict[tuple[str, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Events that differ only by case go in with one INSERT … SELECT each (cases.events).
+    events: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     executions: dict[tuple[int, str], tuple[list[int], list[datetime]]] = field(
         default_factory=lambda: defaultdict(lambda: ([], []))
     )
@@ -145,18 +148,9 @@ class Batch:
     def __post_init__(self) -> None:
         self.today = timezone.localdate(self.now)
 
-    def event(
-        self,
-        case: Case,
-        kind: str,
-        *,
-        payload: dict[str, Any],
-        transition: str = "",
-        from_state: str = "",
-        to_state: str = "",
-    ) -> None:
-        key = (kind, transition, from_state, to_state, json.dumps(payload, sort_keys=True))
-        self.events[key].append(case.pk)
+    def event(self, case: Case, kind: str, **details: Any) -> None:
+        """Record ``events.<kind>(**details)`` for this case, written with its like at persist."""
+        self.events[(kind, json.dumps(details, sort_keys=True))].append(case.pk)
 
     def execution(self, case: Case, step: Step, status: str, planned_for: datetime | None) -> None:
         ids, planned = self.executions[(step.pk, status)]
@@ -174,60 +168,46 @@ class Batch:
         with_effects = self._insert_executions()
         self._insert_events()
         if with_effects:
-            from dunning.tasks import run_step_effects
-
-            enqueue_on_commit(
-                run_step_effects, agency_id=self.agency_id, execution_ids=with_effects
-            )
+            enqueue_on_commit(STEP_EFFECTS, with_effects)
 
     def _insert_executions(self) -> list[int]:
-        """One INSERT … SELECT FROM unnest per (step, status); the ids that have side effects."""
+        """One INSERT … SELECT FROM unnest per (step, status), and in the same statement one
+        outbox message per execution that has side effects; returns the messages' ids."""
         steps = Step.objects.in_bulk({step_id for step_id, _status in self.executions})
         with_effects: list[int] = []
         with connection.cursor() as cursor:
             for (step_id, status), (ids, planned) in self.executions.items():
                 done = status == StepExecution.Status.DONE
-                effects = done and bool(steps[step_id].channels)
-                cursor.execute(
+                insert = (
                     f"INSERT INTO {StepExecution._meta.db_table} (agency_id, case_id, step_id, "  # noqa: S608
-                    "status, planned_for, executed_at, reasons, effects, effects_attempts, "
-                    "effects_updated_at) SELECT %s, t.case_id, %s, %s, t.planned_for, %s, '[]', "
-                    "%s, 0, %s FROM unnest(%s::bigint[], %s::timestamptz[]) "
-                    "AS t(case_id, planned_for) RETURNING id",
-                    [
-                        self.agency_id,
-                        step_id,
-                        status,
-                        self.now if done else None,
-                        StepExecution.Effects.PENDING if effects else StepExecution.Effects.NONE,
-                        self.now if effects else None,
-                        ids,
-                        planned,
-                    ],
+                    "status, planned_for, executed_at, reasons) SELECT %s, t.case_id, %s, %s, "
+                    "t.planned_for, %s, '[]' FROM unnest(%s::bigint[], %s::timestamptz[]) "
+                    "AS t(case_id, planned_for)"
                 )
-                if effects:
-                    with_effects.extend(row[0] for row in cursor.fetchall())
+                params: list[Any] = [
+                    self.agency_id, step_id, status, self.now if done else None, ids, planned,
+                ]  # fmt: skip
+                if not (done and steps[step_id].channels):
+                    cursor.execute(insert, params)
+                    continue
+                cursor.execute(
+                    f"WITH executed AS ({insert} RETURNING id, case_id) "  # noqa: S608
+                    f"INSERT INTO {OutboxMessage._meta.db_table} (agency_id, kind, key, payload, "
+                    "case_id, status, attempts, available_at, last_error, created_at) "
+                    "SELECT %s, %s, 'step_execution:' || id, "
+                    "jsonb_build_object('execution_id', id), case_id, 'pending', 0, %s, '', %s "
+                    "FROM executed RETURNING id",
+                    [*params, self.agency_id, STEP_EFFECTS, self.now, self.now],
+                )
+                with_effects.extend(row[0] for row in cursor.fetchall())
         return with_effects
 
     def _insert_events(self) -> None:
-        with connection.cursor() as cursor:
-            for (kind, transition, from_state, to_state, payload), ids in self.events.items():
-                cursor.execute(
-                    f"INSERT INTO {CaseEvent._meta.db_table} (agency_id, case_id, actor_id, at, "  # noqa: S608
-                    "kind, transition, from_state, to_state, payload) SELECT %s, t.case_id, "
-                    "%s, %s, %s, %s, %s, %s, %s::jsonb FROM unnest(%s::bigint[]) AS t(case_id)",
-                    [
-                        self.agency_id,
-                        self.actor_id,
-                        self.now,
-                        kind,
-                        transition,
-                        from_state,
-                        to_state,
-                        payload,
-                        ids,
-                    ],
-                )
+        actor = User(pk=self.actor_id) if self.actor_id else None
+        for (kind, details), ids in self.events.items():
+            write = getattr(events, kind)
+            extra = {"actor": actor} if kind == "state_changed" else {}
+            write(cases=events.Cases(self.agency_id, ids), **extra, **json.loads(details))
 
 
 def _per_case(cases: list[Case], name: str) -> Any:
@@ -270,7 +250,7 @@ def _advance(case: Case, policy: AgencyPolicy, batch: Batch) -> None:
     step = policy.step_by_id[case.next_step_id]
     if step.requires_confirmation:
         batch.execution(case, step, StepExecution.Status.AWAITING_CONFIRMATION, case.next_action_at)
-        batch.event(case, CaseEvent.Kind.STEP_AWAITING, payload={"step": step.pk})
+        batch.event(case, "step_awaiting", step_id=step.pk, action=step.action)
         case.next_action_at = None
         batch.result.awaiting += 1
     else:
@@ -302,11 +282,12 @@ def run_step(
     batch.execution(case, step, StepExecution.Status.DONE, planned_for)
     batch.event(
         case,
-        CaseEvent.Kind.TRANSITION,
+        "state_changed",
         transition=step.transition,
         from_state=from_state,
         to_state=case.state,
-        payload={"step": step.pk, "action": step.action},
+        step_id=step.pk,
+        details={"action": step.action},
     )
     batch.result.executed += 1
     following = policy.following(step)
@@ -333,9 +314,7 @@ def _recheck_at(case: Case, step: Step, batch: Batch, calendar: FrenchCalendar) 
 def _block(case: Case, batch: Batch, reasons: list[str]) -> None:
     """Stop automatic work and flag the case for a person (time-barred, no mandate, …)."""
     case.next_action_at = None
-    batch.event(
-        case, CaseEvent.Kind.STEP_BLOCKED, payload={"reasons": reasons, "step": case.next_step_id}
-    )
+    batch.event(case, "step_blocked", reasons=reasons, step_id=case.next_step_id)
     batch.result.blocked += 1
 
 

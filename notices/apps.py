@@ -12,3 +12,9 @@ class NoticesConfig(AppConfig):
         from notices.linter import check_shipped_letter_templates
 
         checks.register(check_shipped_letter_templates, "templates")
+
+        from cases.events import register_letter_labels
+        from notices import handlers  # noqa: F401  (registers the outbox handlers)
+        from notices.models import Channel, LetterKind
+
+        register_letter_labels(kinds=LetterKind.choices, channels=Channel.choices)

@@ -14,8 +14,9 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from cases import events
 from cases.models import Case, CaseEvent, Claim
 from collectio.models import User
 from debtors.models import Debtor
@@ -53,29 +54,6 @@ TAE_PILOT_CITIES = frozenset(
         "VERSAILLES",
     }
 )
-EVENT_LABELS = {
-    CaseEvent.Kind.OPENED: "Ouverture du dossier",
-    CaseEvent.Kind.TRANSITION: "Changement d’étape",
-    CaseEvent.Kind.NOTE: "Note",
-    CaseEvent.Kind.STEP_BLOCKED: "Étape bloquée",
-    CaseEvent.Kind.STEP_AWAITING: "Étape en attente de confirmation",
-    CaseEvent.Kind.PAYMENT: "Règlement reçu",
-    CaseEvent.Kind.CREDITOR_NOTIFIED: "Créancier informé",
-    CaseEvent.Kind.PRESCRIPTION_ALERT: "Alerte de prescription",
-}
-STATE_LABELS = {
-    "new": "nouveau",
-    "reminder": "relance",
-    "phone_followup": "relance téléphonique",
-    "formal_notice": "mise en demeure",
-    "judicial": "phase judiciaire",
-    "payment_plan": "échéancier",
-    "disputed": "contesté",
-    "on_hold": "suspendu",
-    "paid": "payé",
-    "settled": "transigé",
-    "closed": "clos",
-}
 KIND_LABELS = {
     LetterKind.FIRST_REMINDER: "Premier courrier de relance",
     LetterKind.SECOND_REMINDER: "Second courrier de relance",
@@ -84,16 +62,6 @@ KIND_LABELS = {
     LetterKind.PAYMENT_RECEIPT: "Quittance",
     LetterKind.PAYMENT_PLAN: "Échéancier",
     LetterKind.REMITTANCE_STATEMENT: "Relevé de reversement",
-}
-NOTICE_EVENTS = {
-    "created": "établi",
-    "blocked": "bloqué",
-    "sent": "envoyé",
-    "failed": "échec de production",
-    "retried": "nouvel essai",
-    "tracking_number": "numéro de suivi reçu",
-    "acknowledged": "avis de réception",
-    "bounced": "retour en erreur",
 }
 CHANNEL_LABELS = {
     "letter": "lettre simple",
@@ -285,23 +253,12 @@ def _bordereau(case: Case, letters: list[Notice]) -> list[dict[str, Any]]:
 
 
 def _timeline(case: Case) -> list[dict[str, Any]]:
-    rows = []
-    for event in CaseEvent.objects.filter(case=case, agency_id=case.agency_id):
-        payload = event.payload
-        if event.kind == CaseEvent.Kind.TRANSITION:
-            detail = (
-                f"{STATE_LABELS.get(event.from_state, event.from_state)} → "
-                f"{STATE_LABELS.get(event.to_state, event.to_state)}"
-            )
-        elif "notice" in payload:
-            kind = KIND_LABELS.get(payload.get("kind"), payload.get("kind", ""))
-            what = payload.get("event", "")
-            detail = f"{kind} {payload['notice']} : {NOTICE_EVENTS.get(what, what)}"
-        else:
-            detail = ", ".join(f"{k} {v}" for k, v in payload.items() if not k.endswith("_id"))
-        label = "Courrier" if "notice" in payload else EVENT_LABELS.get(event.kind, event.kind)
-        rows.append({"at": event.at, "label": label, "detail": detail})
-    return rows
+    """The case's events as the creditor reads them, in French whatever the user's language."""
+    with translation.override("fr"):
+        return [
+            {"at": event.at, "label": event.get_kind_display(), "detail": events.describe(event)}
+            for event in CaseEvent.objects.filter(case=case, agency_id=case.agency_id)
+        ]
 
 
 def sent_letters(case: Case) -> list[Notice]:
@@ -367,11 +324,5 @@ def dossier_build(*, case: Case, actor: User | None, on: date | None = None) -> 
         save=False,
     )
     dossier.save()
-    CaseEvent.objects.create(
-        agency_id=case.agency_id,
-        case=case,
-        actor=actor,
-        kind=CaseEvent.Kind.NOTE,
-        payload={"dossier_id": dossier.pk, "event": "judicial_dossier", "sha256": bundle.sha256},
-    )
+    events.dossier_built(case=case, actor=actor, dossier_id=dossier.pk, sha256=bundle.sha256)
     return dossier

@@ -12,13 +12,14 @@ from typing import Any
 
 from cases.models import Case, Creditor
 from collectio.models import Agency
+from collectio.money import euros
 from debtors.models import Debtor
 from dunning.statement import ClaimTerms, PaymentTerms, Statement, compute_statement
 from law.interest import REFERENCE_RATES_FR, DictRateSource, InterestRegime
 from notices import content
 from notices.linter import default_wording, render_wording
 from notices.models import Channel, LetterKind
-from notices.templatetags.letters import euros, longdate
+from notices.templatetags.letters import longdate
 
 ON = date(2026, 3, 2)
 

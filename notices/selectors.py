@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Creditor, Payment
+from cases.models import Case, Creditor
 from collectio.models import Agency, Membership
+from collectio.money import euros
 from collectio.scoping import for_membership
 from debtors.models import ContactPoint, Debtor
 from dunning.models import Action, Step
@@ -38,7 +39,8 @@ from notices.models import (
     LetterTemplate,
     Notice,
 )
-from notices.templatetags.letters import euros, longdate
+from notices.templatetags.letters import longdate
+from payments.models import Payment
 
 DEFAULT_DEADLINE_DAYS = 8
 # Kinds that press for payment: refused on a time-barred debt (REQ-D4).

@@ -22,10 +22,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, Creditor, Payment
+from cases import events
+from cases.models import Case, Creditor
 from collectio.models import User
-from collectio.money import ZERO, to_money
-from collectio.outbox import enqueue_on_commit
+from collectio.money import ZERO, euros, to_money
+from collectio.outbox import outbox_put
 from collectio.references import next_reference
 from dunning.models import Action, StepExecution
 from dunning.models import Channel as StepChannel
@@ -46,31 +47,13 @@ from notices.models import (
 )
 from notices.rendering import merge_pdfs, render_letter, render_page
 from notices.selectors import LetterBlocked
-from notices.templatetags.letters import euros, longdate, shortdate
+from notices.templatetags.letters import longdate, shortdate
+from payments.models import Payment
 
 IMMEDIATE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_REGISTERED_LETTER})
 
 
 # --- creation -------------------------------------------------------------------------------
-def _event(notice: Notice, what: str, actor: User | None = None, **details: Any) -> None:
-    if notice.case_id is None:
-        return
-    CaseEvent.objects.create(
-        agency_id=notice.agency_id,
-        case_id=notice.case_id,
-        actor=actor,
-        kind=CaseEvent.Kind.NOTE,
-        payload={
-            "notice": notice.reference,
-            "notice_id": notice.pk,
-            "kind": notice.kind,
-            "channel": notice.channel,
-            "event": what,
-            **details,
-        },
-    )
-
-
 def _new_notice(
     *,
     kind: str,
@@ -111,7 +94,8 @@ def _new_notice(
         notice.error = LetterBlocked(blocked).args[0]
     notice.save()
     if not blocked:  # a blocked one is told by the caller's step_blocked event
-        _event(notice, "created", actor)
+        if case is not None:
+            events.letter_created(case=case, notice=notice, actor=actor)
         _enqueue_processing(notice)
     return notice
 
@@ -124,10 +108,19 @@ def _recipient(channel: str, creditor: Creditor, case: Case | None) -> str:
     return selectors.debtor_contact(case.debtor, channel)
 
 
-def _enqueue_processing(notice: Notice) -> None:
-    from notices.tasks import process_notice
+NOTICE_PROCESS = "notice_process"
+DOSSIER_BUILD = "dossier_build"
 
-    enqueue_on_commit(process_notice, agency_id=notice.agency_id, notice_id=notice.pk)
+
+def _enqueue_processing(notice: Notice, *, why: str = "created") -> None:
+    """Decide the rendering and sending of a notice in the caller's transaction (the outbox)."""
+    outbox_put(
+        agency_id=notice.agency_id,
+        kind=NOTICE_PROCESS,
+        key=f"notice:{notice.pk}:{why}",
+        payload={"notice_id": notice.pk},
+        case_id=notice.case_id,
+    )
 
 
 @transaction.atomic
@@ -238,9 +231,9 @@ def remittance_statement_create(
 def produce_step_effects(*, execution: StepExecution) -> None:
     """Produce what the step's channels require, once per (execution, channel).
 
-    Called by ``dunning.tasks.run_step_effects`` for a claimed execution. A second call finds
-    the rows of the first and creates nothing; a notice still in draft is enqueued again (the
-    enqueue after the first commit may have been lost). A letter the law forbids becomes a
+    Run by the outbox (``notices.handlers``) for the execution's message. A second call finds
+    the rows of the first and creates nothing; a notice still in draft has its own outbox
+    message, which the relay re-enqueues if it was lost. A letter the law forbids becomes a
     ``failed`` notice with its reasons and a ``step_blocked`` event, for agents to act on.
     """
     case = Case.objects.select_related("agency", "creditor", "debtor").get(pk=execution.case_id)
@@ -252,9 +245,7 @@ def produce_step_effects(*, execution: StepExecution) -> None:
         if channel == StepChannel.CALL_TASK:
             _call_task(case, execution)
             continue
-        if channel in existing:
-            if existing[channel].status == Notice.Status.DRAFT:
-                _enqueue_processing(existing[channel])
+        if channel in existing:  # a second run: the first one's outbox messages stand
             continue
         blockers = selectors.letter_blockers(
             agency=case.agency,
@@ -277,20 +268,22 @@ def produce_step_effects(*, execution: StepExecution) -> None:
             blocked=blockers,
         )
         if blockers:
-            CaseEvent.objects.create(
-                agency_id=case.agency_id,
+            events.step_blocked(
                 case=case,
-                kind=CaseEvent.Kind.STEP_BLOCKED,
-                payload={
-                    "notice": notice.reference,
-                    "code": LetterBlocked.code,
-                    "reasons": blockers,
-                },
+                reasons=blockers,
+                step_id=execution.step_id,
+                letter=kind,
+                notice=notice.reference,
+                code=LetterBlocked.code,
             )
     if step.action == Action.JUDICIAL_HANDOFF and not case.dossiers.exists():
-        from notices.tasks import build_dossier
-
-        enqueue_on_commit(build_dossier, agency_id=case.agency_id, case_id=case.pk)
+        outbox_put(
+            agency_id=case.agency_id,
+            kind=DOSSIER_BUILD,
+            key=f"case:{case.pk}",
+            payload={"case_id": case.pk},
+            case_id=case.pk,
+        )
 
 
 def _call_task(case: Case, execution: StepExecution) -> None:
@@ -313,12 +306,7 @@ def _call_task(case: Case, execution: StepExecution) -> None:
             },
         ),
     )
-    CaseEvent.objects.create(
-        agency_id=case.agency_id,
-        case=case,
-        kind=CaseEvent.Kind.NOTE,
-        payload={"call_task_id": task.pk, "event": "call_task_created"},
-    )
+    events.call_task_created(case=case, call_task_id=task.pk)
 
 
 # --- rendering and sending ------------------------------------------------------------------
@@ -468,27 +456,27 @@ def _mark_sent(
     notice.tracking_number = tracking_number
     notice.print_batch = print_batch
     notice.save()
-    _event(notice, "sent", tracking_number=tracking_number)
+    if notice.case_id is not None:
+        events.letter_sent(case=notice.case, notice=notice)
     if was_first:
         for held in Notice.objects.filter(
             case_id=notice.case_id, channel=Channel.SMS, status=Notice.Status.DRAFT
         ):
-            _enqueue_processing(held)
+            _enqueue_processing(held, why=f"after-{notice.reference}")
 
 
 @transaction.atomic
-def notice_record_failure(*, notice_id: int, error: BaseException, final: bool) -> None:
-    """Keep the error for agents; after the last attempt the notice is ``failed``."""
+def notice_record_failure(*, notice_id: int, error: BaseException) -> None:
+    """The outbox gave up (a refusal, or the last attempt): the notice is ``failed`` for agents."""
     notice = Notice.objects.select_for_update().get(pk=notice_id)
     if notice.status == Notice.Status.SENT:
         return
     notice.attempts += 1
-    notice.error = f"{type(error).__name__}: {error}"[:2000]
-    if final:
-        notice.status = Notice.Status.FAILED
+    notice.error = str(error)[:2000]
+    notice.status = Notice.Status.FAILED
     notice.save(update_fields=["attempts", "error", "status"])
-    if final:
-        _event(notice, "failed", error=notice.error)
+    if notice.case_id is not None:
+        events.letter_failed(case=notice.case, notice=notice, error=notice.error)
 
 
 @transaction.atomic
@@ -517,8 +505,9 @@ def notice_retry(*, notice: Notice, actor: User | None) -> Notice:
     notice.recipient = notice.recipient or _recipient(notice.channel, notice.creditor, notice.case)
     notice.error = ""
     notice.save()
-    _event(notice, "retried", actor)
-    _enqueue_processing(notice)
+    if notice.case_id is not None:
+        events.letter_retried(case=notice.case, notice=notice, actor=actor)
+    _enqueue_processing(notice, why=f"retry-{timezone.now().isoformat()}")
     return notice
 
 
@@ -642,7 +631,7 @@ def notice_record_tracking(*, notice: Notice, tracking_number: str, actor: User 
         raise ValidationError(_("This letter already has another tracking number."))
     notice.tracking_number = tracking_number
     notice.save(update_fields=["tracking_number"])
-    _event(notice, "tracking_number", actor, tracking_number=tracking_number)
+    events.letter_tracking_recorded(case=notice.case, notice=notice, actor=actor)
     return notice
 
 
@@ -666,7 +655,9 @@ def notice_record_acknowledgement(
             case=notice.case, start=received_on, days=notice.deadline_days
         )
     notice.save(update_fields=["acknowledged_on", "deadline"])
-    _event(notice, "acknowledged", actor, received_on=received_on.isoformat())
+    events.letter_acknowledged(
+        case=notice.case, notice=notice, received_on=received_on, actor=actor
+    )
     if notice.kind == LetterKind.FORMAL_NOTICE and notice.case.state == "formal_notice":
         case_record_notice_receipt(case=notice.case, received_on=received_on, actor=actor)
     return notice
@@ -681,7 +672,8 @@ def notice_record_bounce(*, notice: Notice, reason: str, at: datetime | None = N
     notice.bounced_at = at or timezone.now()
     notice.bounce_reason = reason[:500]
     notice.save(update_fields=["bounced_at", "bounce_reason"])
-    _event(notice, "bounced", reason=notice.bounce_reason)
+    if notice.case_id is not None:
+        events.letter_bounced(case=notice.case, notice=notice, reason=notice.bounce_reason)
     return notice
 
 
@@ -694,11 +686,5 @@ def call_task_done(*, task: CallTask, actor: User | None) -> CallTask:
     task.status = CallTask.Status.DONE
     task.done_at = timezone.now()
     task.save(update_fields=["status", "done_at"])
-    CaseEvent.objects.create(
-        agency_id=task.agency_id,
-        case_id=task.case_id,
-        actor=actor,
-        kind=CaseEvent.Kind.NOTE,
-        payload={"call_task_id": task.pk, "event": "call_task_done"},
-    )
+    events.call_logged(case=task.case, actor=actor, call_task_id=task.pk)
     return task

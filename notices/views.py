@@ -92,7 +92,7 @@ def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (ValueError, ValidationError) as exc:
         return HttpResponseBadRequest("; ".join(getattr(exc, "messages", [_("Invalid date.")])))
-    return redirect("cases:detail", pk=notice.case_id)
+    return redirect("workspace:detail", pk=notice.case_id)
 
 
 # --- provider webhooks: signed, cross-tenant lookups said so, then the notice's scope --------

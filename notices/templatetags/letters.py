@@ -8,31 +8,12 @@ from decimal import Decimal
 from django import template
 from django.utils import formats, translation
 
-from collectio.money import to_money
+from collectio.money import NBSP, amount, euros
 
 register = template.Library()
 
-NBSP = "\u00a0"
-
-
-@register.filter
-def amount(value: Decimal | str | None) -> str:
-    """``1285.83`` (or ``"1285.83"``) -> ``1 285,83`` (non-breaking thousands separator)."""
-    if value is None:
-        return ""
-    value = to_money(value)
-    sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(value):.2f}".split(".")
-    groups = []
-    while whole:
-        whole, groups = whole[:-3], [whole[-3:], *groups]
-    return f"{sign}{NBSP.join(groups)},{cents}"
-
-
-@register.filter
-def euros(value: Decimal | str | None) -> str:
-    """``1285.83`` -> ``1 285,83 €``."""
-    return f"{amount(value)}{NBSP}€" if value is not None else ""
+register.filter("amount", amount)
+register.filter("euros", euros)
 
 
 @register.filter

@@ -40,7 +40,7 @@ def test_open_creates_case_claims_event_and_sequential_references(alpha_scope):
     assert first.reference == f"C-{year}-000001"
     assert second.reference == f"C-{year}-000002"
     assert first.state == CaseState.NEW
-    assert first.principal_total == Decimal("1234.51") == first.outstanding_amount
+    assert first.principal_total == Decimal("1234.51") == first.principal_due
     assert Claim.objects.filter(case=first).count() == 2
     assert CaseEvent.objects.get(case=first).kind == CaseEvent.Kind.OPENED
 

@@ -52,7 +52,7 @@ ALLOWED = [
         (
             src,
             {
-                "outstanding_amount": Decimal("0.00"),
+                "principal_due": Decimal("0.00"),
                 **(
                     {"resume_state": S.REMINDER}
                     if src in (S.PAYMENT_PLAN, S.DISPUTED, S.ON_HOLD)
@@ -172,10 +172,10 @@ def test_time_barred_case_is_never_accepted_or_escalated(alpha_scope):
 
 def test_nothing_outstanding_stops_escalation_and_allows_paid(alpha_scope):
     w = alpha_scope
-    case = factories.new_case(w.creditor, state=S.REMINDER, outstanding_amount=Decimal("0"))
-    assert "Nothing is outstanding" in _blocked(case, "escalate", w.admin)
+    case = factories.new_case(w.creditor, state=S.REMINDER, principal_due=Decimal("0"))
+    assert "No principal is still due" in _blocked(case, "escalate", w.admin)
     owing = factories.new_case(w.creditor, state=S.REMINDER)
-    assert "still outstanding" in _blocked(owing, "mark_paid", w.admin)
+    assert "Principal is still due" in _blocked(owing, "mark_paid", w.admin)
 
 
 @pytest.mark.parametrize(
@@ -191,9 +191,9 @@ def test_nothing_outstanding_stops_escalation_and_allows_paid(alpha_scope):
             {
                 "formal_notice_deadline": YESTERDAY,
                 "handoff_approved_at": timezone.now(),
-                "outstanding_amount": Decimal("0"),
+                "principal_due": Decimal("0"),
             },
-            "outstanding",
+            "principal",
         ),
         (
             {

@@ -38,7 +38,7 @@ def test_login_page_renders_and_logs_in(world, client):
         reverse("login"), {"username": "agent@alpha.fr", "password": "secret-pass-123"}
     )
     assert response.status_code == 302
-    assert client.get(reverse("cases:list")).status_code == 200
+    assert client.get(reverse("workspace:list")).status_code == 200
 
 
 def test_wrong_password_stays_on_the_login_page(world, client):
@@ -51,21 +51,21 @@ def test_agent_sees_the_agency_queue_and_filters_it(world, client):
     reminder = factories.new_case(world.creditor, state=CaseState.REMINDER)
     fresh = factories.new_case(world.other_creditor)
     client.force_login(world.agent)
-    response = client.get(reverse("cases:list"))
+    response = client.get(reverse("workspace:list"))
     assert response.status_code == 200
     html = response.content.decode()
     for case in (reminder, fresh):  # both creditors: agents work the whole agency
-        assert reverse("cases:detail", args=[case.pk]) in html
-    filtered = client.get(reverse("cases:list"), {"state": CaseState.REMINDER})
+        assert reverse("workspace:detail", args=[case.pk]) in html
+    filtered = client.get(reverse("workspace:list"), {"state": CaseState.REMINDER})
     assert [c.pk for c in filtered.context["page"]] == [reminder.pk]
 
 
 def test_staff_fires_a_transition_from_the_detail_page(world, client):
     case = factories.new_case(world.creditor)
     client.force_login(world.agent)
-    detail = reverse("cases:detail", args=[case.pk])
+    detail = reverse("workspace:detail", args=[case.pk])
     html = client.get(detail).content.decode()
-    action = reverse("cases:transition", args=[case.pk, "accept"])
+    action = reverse("workspace:transition", args=[case.pk, "accept"])
     assert f'action="{action}"' in html
     assert {"accept", "reject", "withdraw"} <= _buttons(html)
     assert 'name="expected_state" value="new"' in html
@@ -80,11 +80,11 @@ def test_staff_fires_a_transition_from_the_detail_page(world, client):
 
 def test_refused_transition_shows_why_with_409_and_changes_nothing(world, client):
     case = factories.new_case(
-        world.creditor, state=CaseState.REMINDER, outstanding_amount=Decimal("0.00")
+        world.creditor, state=CaseState.REMINDER, principal_due=Decimal("0.00")
     )
     client.force_login(world.admin)
     response = client.post(
-        reverse("cases:transition", args=[case.pk, "escalate"]),
+        reverse("workspace:transition", args=[case.pk, "escalate"]),
         {"expected_state": CaseState.REMINDER},
     )
     assert response.status_code == 409
@@ -99,7 +99,7 @@ def test_click_on_a_stale_page_is_refused(world, client):
     case = factories.new_case(world.creditor, state=CaseState.PHONE_FOLLOWUP)
     client.force_login(world.agent)
     response = client.post(
-        reverse("cases:transition", args=[case.pk, "hold"]),
+        reverse("workspace:transition", args=[case.pk, "hold"]),
         {"expected_state": CaseState.REMINDER},
     )
     assert response.status_code == 409
@@ -110,7 +110,7 @@ def test_click_on_a_stale_page_is_refused(world, client):
 def test_creditor_user_is_offered_only_its_own_actions(world, client):
     case = factories.new_case(world.creditor, state=CaseState.REMINDER)
     client.force_login(world.creditor_user)
-    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    html = client.get(reverse("workspace:detail", args=[case.pk])).content.decode()
     assert _buttons(html) == {"open_dispute", "withdraw"}
 
 
@@ -118,6 +118,6 @@ def test_close_without_a_code_is_refused_not_a_server_error(world, client):
     case = factories.new_case(world.creditor, state=CaseState.REMINDER)
     client.force_login(world.admin)
     client.raise_request_exception = False
-    response = client.post(reverse("cases:transition", args=[case.pk, "close"]))
+    response = client.post(reverse("workspace:transition", args=[case.pk, "close"]))
     assert response.status_code in (400, 409)
     assert _reload(case).state == CaseState.REMINDER

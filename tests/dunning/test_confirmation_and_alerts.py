@@ -6,9 +6,10 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases.models import Case, CaseEvent
+from collectio.outbox import OutboxMessage
 from dunning import services
 from dunning.models import Scenario, StepExecution
-from dunning.sweep import sweep_agency
+from dunning.sweep import STEP_EFFECTS, sweep_agency
 from tests.dunning.sweep_helpers import accepted_case
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -33,7 +34,8 @@ def test_agent_confirms_a_waiting_step_and_it_runs_once(alpha_scope):
 
     done = StepExecution.objects.get(case=case)
     assert done.status == StepExecution.Status.DONE
-    assert done.effects == StepExecution.Effects.PENDING
+    effects = OutboxMessage.objects.get(key=f"step_execution:{done.pk}")
+    assert effects.kind == STEP_EFFECTS and effects.status == OutboxMessage.Status.PENDING
     event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.TRANSITION)
     assert event.actor == w.agent
     assert Case.objects.get(pk=case.pk).next_action_at == datetime(2026, 4, 13, 9, tzinfo=PARIS)

@@ -9,10 +9,11 @@ import pytest
 from django_scopes import scopes_disabled
 
 from cases import services as case_services
-from cases.models import Case, Payment
+from cases.models import Case
 from debtors.models import Debtor
 from dunning.statement import case_statement
 from law.interest import RateMissing
+from payments.models import Payment
 from tests import factories
 
 
@@ -141,8 +142,8 @@ def test_missing_rate_is_an_error_not_a_fallback(alpha_scope):
 def test_debtor_designation_overrides_the_legal_order(alpha_scope):
     import time_machine
 
-    from cases.models import PaymentDesignation
-    from dunning.services import payment_record
+    from payments.models import PaymentDesignation
+    from payments.services import payment_record
 
     case = _open(
         alpha_scope,

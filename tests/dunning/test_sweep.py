@@ -12,11 +12,14 @@ from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import Case, CaseEvent, CaseState
+from collectio.money import euros
 from dunning import services
 from dunning.models import Action, Scenario, StepExecution
 from dunning.sweep import BATCH_SIZE, sweep_agency
+from payments import services as payment_services
 from tests import factories
 from tests.dunning.sweep_helpers import accepted_case
+from tests.outbox import run_outbox
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -171,7 +174,7 @@ def test_payment_in_full_stops_escalation_and_closes(alpha_scope):
         from dunning.statement import case_statement
 
         balance = case_statement(statement_due, on=date(2026, 4, 1)).balance
-        services.payment_record(
+        payment_services.payment_record(
             case=case,
             amount=balance,
             received_on=date(2026, 4, 1),
@@ -182,7 +185,8 @@ def test_payment_in_full_stops_escalation_and_closes(alpha_scope):
     assert paid.state == CaseState.PAID
     assert sweep_at(w, paris(2026, 4, 10, 9)).executed == 0
     kinds = set(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
-    assert {CaseEvent.Kind.PAYMENT, CaseEvent.Kind.CREDITOR_NOTIFIED} <= kinds
+    assert CaseEvent.Kind.PAYMENT in kinds
+    assert CaseEvent.Kind.CREDITOR_NOTIFIED not in kinds  # not before the e-mail has left
 
 
 def test_partial_payment_interrupts_prescription(alpha_scope):
@@ -192,7 +196,7 @@ def test_partial_payment_interrupts_prescription(alpha_scope):
     before = Case.objects.get(pk=case.pk).limitation_date
     assert before == date(2031, 1, 1)
     with time_machine.travel(paris(2026, 4, 2, 11), tick=False):
-        services.payment_record(
+        payment_services.payment_record(
             case=case,
             amount=Decimal("10"),
             received_on=date(2026, 4, 2),
@@ -201,7 +205,7 @@ def test_partial_payment_interrupts_prescription(alpha_scope):
         )
     after = Case.objects.get(pk=case.pk)
     assert after.limitation_date == date(2031, 4, 2) > before
-    assert after.outstanding_amount > 0 and after.state == CaseState.REMINDER
+    assert after.principal_due > 0 and after.state == CaseState.REMINDER
 
 
 def test_scenario_steps_must_follow_the_case_graph(alpha_scope):
@@ -310,20 +314,23 @@ def test_large_backlogs_get_several_sweepers(settings, due, parallelism, sweeper
 
 
 def test_creditor_is_emailed_about_each_payment(alpha_scope, mailoutbox):
-    from dunning.notifications import payment_notice_to_creditor
+    from cases.models import Creditor
 
     w = alpha_scope
-    case = accepted_case(w.creditor, accepted_at=paris(2026, 4, 1, 10))
-    Case.objects.filter(pk=case.pk).update(outstanding_amount=Decimal("1150.00"))
-    from cases.models import Creditor, Payment
-
     Creditor.objects.filter(pk=w.creditor.pk).update(contact_email="compta@martin.fr")
-    payment = Payment.objects.create(
-        agency=w.agency, case=case, amount=Decimal("50.00"), received_on=date(2026, 4, 2),
-        method="transfer",
-    )  # fmt: skip
-    payment = Payment.objects.select_related("case__creditor", "case__debtor").get(pk=payment.pk)
-    assert payment_notice_to_creditor(payment=payment) is True
+    with time_machine.travel(paris(2026, 4, 1, 10), tick=False):
+        case = accepted_case(w.creditor, accepted_at=paris(2026, 4, 1, 10))
+    with time_machine.travel(paris(2026, 4, 2, 11), tick=False):
+        payment_services.payment_record(
+            case=case, amount=Decimal("50.00"), received_on=date(2026, 4, 2), method="transfer",
+            actor=w.agent,
+        )  # fmt: skip
+        assert not mailoutbox  # decided in the transaction, sent after it
+        run_outbox(kinds={"creditor_payment_notice"})
+        run_outbox(kinds={"creditor_payment_notice"})  # a second delivery sends nothing more
     (mail,) = mailoutbox
     assert mail.to == ["compta@martin.fr"]
-    assert case.reference in mail.subject and "50.00" in mail.body and "1150.00" in mail.body
+    due = euros(Case.objects.get(pk=case.pk).principal_due)
+    assert case.reference in mail.subject and "50,00\u00a0€" in mail.body and due in mail.body
+    told = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.CREDITOR_NOTIFIED)
+    assert list(told.values_list("payload__recipient", flat=True)) == ["compta@martin.fr"]

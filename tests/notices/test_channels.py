@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
+from django.utils import timezone
 
-from cases.models import Case, CaseState
+from cases.models import Case, CaseEvent, CaseState
+from collectio import outbox as the_outbox
 from collectio.models import Agency
+from collectio.outbox import MAX_ATTEMPTS, OutboxMessage
 from debtors.models import ContactPoint, Debtor
 from notices import selectors, services
 from notices.models import Channel, LetterKind, Notice
-from notices.tasks import process_notice
 from tests import factories
 from tests.notices.conftest import b1_case, pdf_text, sent_first_letter
 
@@ -79,7 +81,7 @@ def test_email_carries_the_pdf_and_a_bounce_is_recorded(
     notice.refresh_from_db()
     assert notice.bounce_reason == "550 mailbox unavailable" and notice.bounced_at
     assert selectors.first_letter(case) is None  # a bounced e-mail is not a first letter
-    assert case.events.filter(payload__event="bounced").exists()
+    assert case.events.filter(kind=CaseEvent.Kind.LETTER_BOUNCED).exists()
 
 
 @time_machine.travel(date(2026, 3, 2))
@@ -248,13 +250,22 @@ def test_a_failing_render_is_retried_then_shown_to_agents(scoped, settings):
         actor=None,
         on=date(2025, 6, 15),
     )
-    result = process_notice.apply(kwargs={"agency_id": case.agency_id, "notice_id": notice.pk})
-    assert result.failed()
+    message = OutboxMessage.objects.get(kind="notice_process", payload__notice_id=notice.pk)
+    delays = []
+    for _attempt in range(MAX_ATTEMPTS):
+        notice.refresh_from_db()
+        assert notice.status == Notice.Status.DRAFT  # kept for the next attempt
+        OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
+        status = the_outbox.deliver(message.pk)
+        message.refresh_from_db()
+        delays.append((message.available_at - timezone.now()).total_seconds())
+    assert status == OutboxMessage.Status.FAILED and message.attempts == MAX_ATTEMPTS
+    assert delays[0] < delays[1] < delays[2]  # exponential backoff between attempts
+    assert "collectio-refused" in message.last_error
     notice.refresh_from_db()
     assert notice.status == Notice.Status.FAILED
-    assert notice.attempts == process_notice.max_retries + 1
     assert "collectio-refused" in notice.error and not notice.pdf
-    assert case.events.filter(payload__event="failed").exists()
+    assert case.events.filter(kind=CaseEvent.Kind.LETTER_FAILED).exists()
 
 
 @pytest.mark.time_machine(date(2026, 3, 2))
@@ -271,11 +282,11 @@ def test_a_blocked_letter_fails_at_once_and_can_be_retried(
         on=date(2025, 6, 15),
     )
     Agency.objects.filter(pk=case.agency_id).update(collection_iban="")
-    result = process_notice.apply(kwargs={"agency_id": case.agency_id, "notice_id": notice.pk})
-    assert result.failed()
+    message = OutboxMessage.objects.get(kind="notice_process", payload__notice_id=notice.pk)
+    assert the_outbox.deliver(message.pk) == OutboxMessage.Status.FAILED  # at once: no retry
     notice.refresh_from_db()
     assert notice.status == Notice.Status.FAILED and notice.attempts == 1
-    assert notice.error.startswith("LetterBlocked: LETTER_BLOCKED")
+    assert notice.error.startswith("LETTER_BLOCKED")
     with pytest.raises(services.LetterBlocked):
         services.notice_retry(notice=notice, actor=scoped.agent)
     Agency.objects.filter(pk=case.agency_id).update(collection_iban=iban)

@@ -10,12 +10,13 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
-from cases.models import Creditor, Payment
+from cases.models import Creditor
 from debtors.models import Debtor
 from dunning.statement import case_statement
 from notices import services
 from notices.content import Instalment
 from notices.models import Channel, LetterKind, Notice
+from payments.models import Payment
 from tests import factories
 from tests.notices.conftest import b1_case, notice_text, pdf_text, sent_first_letter
 

@@ -28,7 +28,6 @@ def execute(case, position: int) -> StepExecution:
         status=StepExecution.Status.DONE,
         planned_for=timezone.now(),
         executed_at=timezone.now(),
-        effects=StepExecution.Effects.CLAIMED,
     )
 
 

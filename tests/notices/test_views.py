@@ -48,7 +48,7 @@ def test_preview_is_404_for_anyone_but_the_agencys_staff(client, world, case, wh
 
 
 def test_preview_of_a_receipt_shows_the_last_payment(client, world, case):
-    from cases.models import Payment
+    from payments.models import Payment
 
     client.force_login(world.agent)
     url = reverse("notices:case_preview", args=[case.pk])

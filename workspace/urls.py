@@ -1,8 +1,8 @@
 from django.urls import path
 
-from cases import views
+from workspace import views
 
-app_name = "cases"
+app_name = "workspace"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("<int:pk>/", views.case_detail, name="detail"),

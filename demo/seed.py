@@ -589,7 +589,7 @@ def _prepare(case: Case, step: Move) -> None:
             handoff_approved_at=timezone.now(),
         )
     elif step.transition == "mark_paid":
-        cases.update(outstanding_amount=Decimal("0.00"))
+        cases.update(principal_due=Decimal("0.00"))
 
 
 @dataclass
@@ -667,7 +667,7 @@ def _backdate(
         # Due again some days after the last step: a few are due now, the rest later.
         updates["next_action_at"] = events[-1].at + timedelta(days=10)
     if plan.paid_share:
-        updates["outstanding_amount"] = case.principal_total - (
+        updates["principal_due"] = case.principal_total - (
             case.principal_total * plan.paid_share
         ).quantize(Decimal("0.01"))
     Case.objects.filter(pk=case.pk).update(**updates)

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from cases.demo import PASSWORD, USERS, seed_demo
 from cases.models import CaseState
+from demo.seed import PASSWORD, USERS, seed_demo
 
 
 class Command(BaseCommand):

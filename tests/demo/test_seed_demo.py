@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from stdnum.fr import siren
 
-from cases.demo import AGENCY_SLUG, OPS_EMAIL, PASSWORD, USERS
 from cases.models import ACTIVE_STATES, Case, CaseEvent, CaseState, Claim, Creditor
 from collectio.models import Agency, Membership, Role, User
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
+from demo.seed import AGENCY_SLUG, OPS_EMAIL, PASSWORD, USERS
 from dunning.sweep import sweep_agency
 
 SCOPED = (Membership, Creditor, Debtor, ContactPoint, Case, Claim, CaseEvent)
@@ -155,7 +155,7 @@ def test_case_fields_follow_from_their_state(demo):
             assert case.assigned_agent is not None and case.next_action_at is not None
             assert case.scenario_id is not None and case.next_step_id is not None
         if case.state == CaseState.PAID:
-            assert case.outstanding_amount == 0
+            assert case.principal_due == 0
         if case.state == CaseState.JUDICIAL:
             assert case.formal_notice_deadline < timezone.localdate()
             approval = case.handoff_approved_at
@@ -178,7 +178,7 @@ def test_debtors_are_companies_with_siren_or_persons(demo):
 def test_creditor_user_sees_only_its_creditors_cases(demo, client):
     client.login(email="client1@demo.collectio.fr", password=PASSWORD)
     membership = Membership.objects.get(user__email="client1@demo.collectio.fr")
-    page = client.get(reverse("cases:list")).content.decode()
+    page = client.get(reverse("workspace:list")).content.decode()
     own = Case.objects.filter(creditor=membership.creditor)
     others = Case.objects.exclude(creditor=membership.creditor)
     assert own.exists() and others.exists()

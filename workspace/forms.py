@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Payment
+from payments.models import Payment
 
 
 class PaymentForm(forms.Form):

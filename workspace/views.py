@@ -16,11 +16,11 @@ from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition
 
 from cases import selectors, services
-from cases.forms import PaymentForm
 from cases.models import TERMINAL_STATES, Case, CaseState
-from dunning import services as dunning_services
 from dunning.statement import Statement, case_statement
 from law.interest import RateMissing
+from payments import services as payment_services
+from workspace.forms import PaymentForm
 
 # close(code) needs a closure code chosen in a form; it is not a one-click action.
 ONE_CLICK_HIDDEN = {"close"}
@@ -106,7 +106,7 @@ def case_transition_view(request: HttpRequest, pk: int, name: str) -> HttpRespon
     except ConcurrentTransition as exc:
         messages.error(request, str(exc))
     else:
-        return redirect("cases:detail", pk=pk)
+        return redirect("workspace:detail", pk=pk)
     case = _get_case(request, pk)
     return render(request, "cases/case_detail.html", _detail_context(request, case), status=409)
 
@@ -120,12 +120,12 @@ def case_payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            dunning_services.payment_record(case=case, actor=request.user, **form.cleaned_data)
+            payment_services.payment_record(case=case, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Payment recorded."))
-            return redirect("cases:detail", pk=pk)
+            return redirect("workspace:detail", pk=pk)
     context = _detail_context(request, _get_case(request, pk), payment_form=form)
     return render(request, "cases/case_detail.html", context, status=400)
 
@@ -139,4 +139,4 @@ def case_handoff_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied as exc:
         raise Http404 from exc
     messages.success(request, _("Judicial handoff approved."))
-    return redirect("cases:detail", pk=pk)
+    return redirect("workspace:detail", pk=pk)

@@ -1,0 +1,534 @@
+"""The case timeline: the one module that writes ``CaseEvent`` rows, one function per kind.
+
+Every service, and the sweep's set-based insert, records what happened through these functions,
+so each kind has one payload shape and one French sentence (:func:`describe`) that a creditor
+understands. The API and the webhooks publish the same events. The actor is a user, an API key
+or the system (``None``), recorded as such.
+
+Each function takes ``case`` (one ``Case``) or ``cases`` (a :class:`Cases` batch, written with one
+INSERT … SELECT FROM unnest, for the sweep) and is meant to run inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from cases.models import Case, CaseEvent, CaseState
+from collectio.models import User
+from collectio.money import euros
+
+Kind = CaseEvent.Kind
+
+
+@dataclass(frozen=True)
+class Cases:
+    """Several cases of one agency that had the same thing happen at the same instant."""
+
+    agency_id: int
+    ids: Sequence[int]
+
+
+def _actor(actor: Any) -> dict[str, Any]:
+    if actor is None:
+        return {"actor": None, "actor_kind": CaseEvent.ActorKind.SYSTEM, "actor_label": ""}
+    if isinstance(actor, User):
+        return {"actor": actor, "actor_kind": CaseEvent.ActorKind.USER, "actor_label": ""}
+    # An API key (or any other principal that is not a person): recorded by its name.
+    return {"actor": None, "actor_kind": CaseEvent.ActorKind.API_KEY, "actor_label": str(actor)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal | date | datetime):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _write(
+    kind: str,
+    *,
+    case: Case | None,
+    cases: Cases | None,
+    actor: Any,
+    payload: dict[str, Any],
+    transition: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    at: datetime | None = None,
+) -> CaseEvent | None:
+    payload = _jsonable({k: v for k, v in payload.items() if v not in (None, "")})
+    fields = dict(
+        kind=kind,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        payload=payload,
+        at=at or timezone.now(),
+        **_actor(actor),
+    )
+    if case is not None:
+        return CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+    if cases is None:
+        raise TypeError("an event needs case= or cases=")
+    if cases.ids:
+        actor_user = fields.pop("actor")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {CaseEvent._meta.db_table} (agency_id, case_id, actor_id, "  # noqa: S608
+                "actor_kind, actor_label, at, kind, transition, from_state, to_state, payload) "
+                "SELECT %s, t.case_id, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb "
+                "FROM unnest(%s::bigint[]) AS t(case_id)",
+                [
+                    cases.agency_id,
+                    actor_user.pk if actor_user else None,
+                    fields["actor_kind"],
+                    fields["actor_label"],
+                    fields["at"],
+                    kind,
+                    transition,
+                    from_state,
+                    to_state,
+                    json.dumps(payload, sort_keys=True),
+                    list(cases.ids),
+                ],
+            )
+    return None
+
+
+# --- the kinds ---------------------------------------------------------------------------------
+def case_opened(*, case: Case, actor: Any, claims: int, principal: Decimal) -> CaseEvent | None:
+    return _write(
+        Kind.OPENED,
+        case=case,
+        cases=None,
+        actor=actor,
+        to_state=case.state,
+        payload={"claims": claims, "principal": principal},
+    )
+
+
+def state_changed(
+    *,
+    transition: str,
+    from_state: str,
+    to_state: str,
+    actor: Any,
+    case: Case | None = None,
+    cases: Cases | None = None,
+    reason: str = "",
+    step_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> CaseEvent | None:
+    return _write(
+        Kind.TRANSITION,
+        case=case,
+        cases=cases,
+        actor=actor,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        payload={**(details or {}), "reason": reason, "step": step_id},
+    )
+
+
+def note_added(*, case: Case, actor: Any, text: str) -> CaseEvent | None:
+    """A note someone typed, and nothing else."""
+    return _write(Kind.NOTE, case=case, cases=None, actor=actor, payload={"text": text})
+
+
+def step_awaiting(
+    *, step_id: int, action: str, case: Case | None = None, cases: Cases | None = None
+) -> CaseEvent | None:
+    return _write(
+        Kind.STEP_AWAITING,
+        case=case,
+        cases=cases,
+        actor=None,
+        payload={"step": step_id, "action": action},
+    )
+
+
+def step_blocked(
+    *,
+    reasons: Sequence[str],
+    case: Case | None = None,
+    cases: Cases | None = None,
+    step_id: int | None = None,
+    letter: str = "",
+    notice: str = "",
+    code: str = "",
+) -> CaseEvent | None:
+    return _write(
+        Kind.STEP_BLOCKED,
+        case=case,
+        cases=cases,
+        actor=None,
+        payload={
+            "reasons": list(reasons),
+            "step": step_id,
+            "letter": letter,
+            "notice": notice,
+            "code": code,
+        },
+    )
+
+
+def _letter(notice: Any) -> dict[str, Any]:
+    return {
+        "notice": notice.reference,
+        "notice_id": notice.pk,
+        "kind": notice.kind,
+        "channel": notice.channel,
+    }
+
+
+def letter_created(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
+    return _write(Kind.LETTER_CREATED, case=case, cases=None, actor=actor, payload=_letter(notice))
+
+
+def letter_sent(*, case: Case, notice: Any) -> CaseEvent | None:
+    return _write(
+        Kind.LETTER_SENT,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={**_letter(notice), "tracking_number": notice.tracking_number},
+    )
+
+
+def letter_failed(*, case: Case, notice: Any, error: str) -> CaseEvent | None:
+    return _write(
+        Kind.LETTER_FAILED,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={**_letter(notice), "error": error},
+    )
+
+
+def letter_retried(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
+    return _write(Kind.LETTER_RETRIED, case=case, cases=None, actor=actor, payload=_letter(notice))
+
+
+def letter_tracking_recorded(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
+    return _write(
+        Kind.LETTER_TRACKING,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={**_letter(notice), "tracking_number": notice.tracking_number},
+    )
+
+
+def letter_acknowledged(
+    *, case: Case, notice: Any, received_on: date, actor: Any
+) -> CaseEvent | None:
+    return _write(
+        Kind.LETTER_ACKNOWLEDGED,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={**_letter(notice), "received_on": received_on},
+    )
+
+
+def letter_bounced(*, case: Case, notice: Any, reason: str) -> CaseEvent | None:
+    return _write(
+        Kind.LETTER_BOUNCED,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={**_letter(notice), "reason": reason},
+    )
+
+
+def formal_notice_received(
+    *, case: Case, received_on: date, deadline: date | None, actor: Any
+) -> CaseEvent | None:
+    return _write(
+        Kind.NOTICE_RECEIVED,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={"received_on": received_on, "deadline": deadline},
+    )
+
+
+def call_task_created(*, case: Case, call_task_id: int) -> CaseEvent | None:
+    return _write(
+        Kind.CALL_TASK_CREATED,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={"call_task_id": call_task_id},
+    )
+
+
+def call_logged(
+    *, case: Case, actor: Any, call_task_id: int | None, outcome: str = ""
+) -> CaseEvent | None:
+    return _write(
+        Kind.CALL_LOGGED,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={"call_task_id": call_task_id, "outcome": outcome},
+    )
+
+
+def payment_recorded(
+    *,
+    case: Case,
+    actor: Any,
+    payment_id: int,
+    amount: Decimal,
+    received_on: date,
+    method: str,
+    principal_due: Decimal,
+    balance: Decimal,
+) -> CaseEvent | None:
+    return _write(
+        Kind.PAYMENT,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={
+            "payment_id": payment_id,
+            "amount": amount,
+            "received_on": received_on,
+            "method": method,
+            "principal_due": principal_due,
+            "balance": balance,
+        },
+    )
+
+
+def creditor_notified(
+    *, case: Case, payment_id: int, recipient: str, amount: Decimal
+) -> CaseEvent | None:
+    """Written once the e-mail was handed to the mail backend, never before."""
+    return _write(
+        Kind.CREDITOR_NOTIFIED,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={"payment_id": payment_id, "recipient": recipient, "amount": amount},
+    )
+
+
+def creditor_not_notified(*, case: Case, payment_id: int, reason: str) -> CaseEvent | None:
+    return _write(
+        Kind.CREDITOR_NOT_NOTIFIED,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={"payment_id": payment_id, "reason": reason},
+    )
+
+
+def handoff_approved(*, case: Case, actor: Any) -> CaseEvent | None:
+    return _write(Kind.HANDOFF_APPROVED, case=case, cases=None, actor=actor, payload={})
+
+
+def dossier_built(*, case: Case, actor: Any, dossier_id: int, sha256: str) -> CaseEvent | None:
+    return _write(
+        Kind.DOSSIER_BUILT,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={"dossier_id": dossier_id, "sha256": sha256},
+    )
+
+
+def prescription_alert(*, cases: Cases, limitation_date: date, days_left: int) -> CaseEvent | None:
+    return _write(
+        Kind.PRESCRIPTION_ALERT,
+        case=None,
+        cases=cases,
+        actor=None,
+        payload={"limitation_date": limitation_date, "days_left": days_left},
+    )
+
+
+# --- the French sentences ---------------------------------------------------------------------
+# Letter kinds and channels are the letters app's words; it registers their labels at start-up
+# (``NoticesConfig.ready``) so this module, below it, can name them without importing it.
+LETTER_LABELS: dict[str, Any] = {}
+CHANNEL_LABELS: dict[str, Any] = {}
+
+
+def register_letter_labels(
+    *, kinds: Sequence[tuple[str, Any]], channels: Sequence[tuple[str, Any]]
+) -> None:
+    LETTER_LABELS.update(kinds)
+    CHANNEL_LABELS.update(channels)
+
+
+def _day(value: Any) -> str:
+    if not value:
+        return ""
+    from django.utils import formats
+
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    text = formats.date_format(day, "j F Y")
+    return text.replace("1 ", "1er ", 1) if text.startswith("1 ") else text
+
+
+def _state(value: str) -> str:
+    return str(CaseState(value).label) if value in CaseState.values else value
+
+
+def _transition_sentence(event: CaseEvent) -> str:
+    p = event.payload
+    t, to = event.transition, event.to_state
+    sentences = {
+        "accept": _("The agency accepted the case; collection starts."),
+        "reject": _("The agency declined the case."),
+        "send_reminder": _("A further reminder is sent."),
+        "hand_off": _("The case was handed to the judicial partner."),
+        "agree_plan": _("A payment plan was agreed; reminders are paused."),
+        "break_plan": _("The payment plan was not kept; collection resumes."),
+        "open_dispute": _("The debtor disputes the claim; every step is suspended."),
+        "reject_dispute": _("The dispute was rejected; collection resumes."),
+        "uphold_dispute": _("The dispute was upheld; the case is closed."),
+        "hold": _("The case was put on hold."),
+        "resume": _("The case was resumed."),
+        "mark_paid": _("The debt is paid in full; the case is closed."),
+        "mark_settled": _("The agreed settlement was paid; the case is closed."),
+        "withdraw": _("The creditor withdrew the case."),
+    }
+    if t == "escalate":
+        text = (
+            _("The case moves to phone follow-up.")
+            if to == CaseState.PHONE_FOLLOWUP
+            else _("The case moves to formal notice.")
+        )
+    elif t == "close":
+        from cases.models import ClosureCode
+
+        code = p.get("code", "")
+        label = ClosureCode(code).label if code in ClosureCode.values else code
+        text = _("The case was closed: %(why)s.") % {"why": label}
+    else:
+        text = sentences.get(
+            t,
+            _("The case went from “%(from)s” to “%(to)s”.")
+            % {"from": _state(event.from_state), "to": _state(to)},
+        )
+    if p.get("reason"):
+        text = f"{text} " + _("Reason: %(reason)s") % {"reason": p["reason"]}
+    return str(text)
+
+
+def _letter_name(p: dict[str, Any]) -> str:
+    return str(LETTER_LABELS.get(p.get("kind", ""), p.get("kind", "")))
+
+
+def _letter_sent(p: dict[str, Any]) -> str:
+    names = {"letter": _name_kind(p)}
+    if p.get("tracking_number"):
+        return _("%(letter)s sent by registered letter no. %(tracking)s.") % {
+            **names,
+            "tracking": p["tracking_number"],
+        }
+    channel = p.get("channel", "")
+    by = {
+        "letter": _("by post"),
+        "registered_letter": _("by registered letter"),
+        "email": _("by e-mail"),
+        "sms": _("by SMS"),
+        "electronic_registered_letter": _("by electronic registered letter"),
+    }.get(channel, str(CHANNEL_LABELS.get(channel, channel)))
+    return _("%(letter)s sent %(by)s.") % {**names, "by": by}
+
+
+def _name_kind(p: dict[str, Any]) -> str:
+    return f"{_letter_name(p)} {p.get('notice', '')}".strip()
+
+
+SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
+    Kind.OPENED: lambda p: (
+        _("Case opened with %(count)s invoice(s) totalling %(amount)s.")
+        % {"count": p.get("claims", 0), "amount": euros(p.get("principal", "0"))}
+    ),
+    Kind.NOTE: lambda p: _("Note: %(text)s") % {"text": p.get("text", "")},
+    Kind.STEP_AWAITING: lambda p: _("The next step waits for an agent's confirmation."),
+    Kind.STEP_BLOCKED: lambda p: (
+        _("An automatic step could not go ahead: %(reasons)s")
+        % {"reasons": " ".join(p.get("reasons", []))}
+    ),
+    Kind.LETTER_CREATED: lambda p: _("%(letter)s prepared.") % {"letter": _name_kind(p)},
+    Kind.LETTER_SENT: _letter_sent,
+    Kind.LETTER_FAILED: lambda p: (
+        _("%(letter)s could not be sent: %(error)s")
+        % {"letter": _name_kind(p), "error": p.get("error", "")}
+    ),
+    Kind.LETTER_RETRIED: lambda p: _("%(letter)s will be sent again.") % {"letter": _name_kind(p)},
+    Kind.LETTER_TRACKING: lambda p: (
+        _("%(letter)s posted, registered letter no. %(tracking)s.")
+        % {"letter": _name_kind(p), "tracking": p.get("tracking_number", "")}
+    ),
+    Kind.LETTER_ACKNOWLEDGED: lambda p: (
+        _("%(letter)s received by the debtor on %(day)s.")
+        % {"letter": _name_kind(p), "day": _day(p.get("received_on"))}
+    ),
+    Kind.LETTER_BOUNCED: lambda p: (
+        _("%(letter)s came back undelivered: %(reason)s")
+        % {"letter": _name_kind(p), "reason": p.get("reason", "")}
+    ),
+    Kind.NOTICE_RECEIVED: lambda p: (
+        _("Formal notice received on %(day)s; the debtor has until %(deadline)s to pay.")
+        % {"day": _day(p.get("received_on")), "deadline": _day(p.get("deadline"))}
+        if p.get("deadline")
+        else _("Formal notice received on %(day)s.") % {"day": _day(p.get("received_on"))}
+    ),
+    Kind.CALL_TASK_CREATED: lambda p: _("A call to the debtor is planned."),
+    Kind.CALL_LOGGED: lambda p: _("The debtor was called."),
+    Kind.PAYMENT: lambda p: (
+        _("Payment of %(amount)s received on %(day)s.")
+        % {"amount": euros(p.get("amount", "0")), "day": _day(p.get("received_on"))}
+    ),
+    Kind.CREDITOR_NOTIFIED: lambda p: (
+        _("Creditor informed of the payment of %(amount)s.")
+        % {"amount": euros(p.get("amount", "0"))}
+    ),
+    Kind.CREDITOR_NOT_NOTIFIED: lambda p: (
+        _("The creditor could not be informed of a payment: %(reason)s")
+        % {"reason": p.get("reason", "")}
+    ),
+    Kind.HANDOFF_APPROVED: lambda p: _("The creditor approved the judicial handoff."),
+    Kind.DOSSIER_BUILT: lambda p: _("The judicial dossier is ready for the partner."),
+    Kind.PRESCRIPTION_ALERT: lambda p: (
+        _("The debt becomes time-barred on %(day)s (in %(days)s days): act before then.")
+        % {"day": _day(p.get("limitation_date")), "days": p.get("days_left", "")}
+    ),
+}
+
+
+def describe(event: CaseEvent) -> str:
+    """The event as one sentence in the active language (French for creditors)."""
+    if event.kind == Kind.TRANSITION:
+        return _transition_sentence(event)
+    render = SENTENCES.get(event.kind)
+    return str(render(event.payload)) if render else str(event.get_kind_display())
+
+
+def actor_name(event: CaseEvent) -> str:
+    if event.actor_kind == CaseEvent.ActorKind.SYSTEM:
+        return pgettext("event actor", "Collectio (automatic)")
+    if event.actor_kind == CaseEvent.ActorKind.API_KEY:
+        return _("API key %(name)s") % {"name": event.actor_label}
+    return event.actor.get_full_name() or event.actor.email if event.actor else ""

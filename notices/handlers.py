@@ -1,0 +1,66 @@
+"""What the letters app does for outbox messages: render and send notices, produce a step's
+letters, issue a payment's receipt, build a judicial dossier. Registered at start-up
+(``NoticesConfig.ready``) so the apps below decide these effects without importing this one."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from cases import events
+from cases.models import Case
+from collectio.outbox import FinalError, OutboxMessage, outbox_handler
+from dunning.models import StepExecution
+from dunning.sweep import STEP_EFFECTS
+from notices import dossier, services
+from notices.linter import MissingMandatoryBlock
+from notices.models import LetterKind, Notice
+from notices.selectors import LetterBlocked
+from payments.models import Payment
+from payments.services import PAYMENT_RECEIPT
+
+# Refusals the law or the templates make: retrying would refuse again.
+FINAL_ERRORS = (LetterBlocked, MissingMandatoryBlock)
+
+
+def _notice_failed(message: OutboxMessage, error: BaseException) -> None:
+    services.notice_record_failure(notice_id=message.payload["notice_id"], error=error)
+
+
+@outbox_handler(services.NOTICE_PROCESS, queue="letters", on_failure=_notice_failed)
+def process_notice(message: OutboxMessage) -> None:
+    """Render a notice, and send it unless it waits for the print batch."""
+    try:
+        services.notice_process(notice_id=message.payload["notice_id"])
+    except FINAL_ERRORS as refused:
+        raise FinalError(str(refused)) from refused
+
+
+@outbox_handler(STEP_EFFECTS, queue="letters")
+def produce_step_effects(message: OutboxMessage) -> None:
+    execution = StepExecution.objects.select_related("step").get(pk=message.payload["execution_id"])
+    services.produce_step_effects(execution=execution)
+
+
+@outbox_handler(PAYMENT_RECEIPT, queue="letters")
+def issue_payment_receipt(message: OutboxMessage) -> None:
+    """Every payment gets its quittance (R124-6), once; a blocked letter is flagged, not retried."""
+    payment = Payment.objects.select_related("case").get(pk=message.payload["payment_id"])
+    with transaction.atomic():
+        if Notice.objects.filter(
+            case_id=payment.case_id, kind=LetterKind.PAYMENT_RECEIPT, data__payment_id=payment.pk
+        ).exists():
+            return
+        try:
+            with transaction.atomic():
+                services.payment_receipt_create(payment=payment, actor=None)
+        except LetterBlocked as blocked:
+            events.step_blocked(
+                case=payment.case, reasons=blocked.reasons, letter=LetterKind.PAYMENT_RECEIPT
+            )
+
+
+@outbox_handler(services.DOSSIER_BUILD, queue="letters")
+def build_dossier(message: OutboxMessage) -> None:
+    case = Case.objects.get(pk=message.payload["case_id"])
+    if not case.dossiers.exists():
+        dossier.dossier_build(case=case, actor=None)
