@@ -5,23 +5,16 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from cases.models import Case, CaseEvent, Claim, Creditor
+from collectio.access import visible
 from collectio.models import Membership
-from collectio.scoping import for_membership
 
 
 def creditor_list(*, membership: Membership | None) -> QuerySet[Creditor]:
-    return for_membership(Creditor.objects.all(), membership)
+    return visible(Creditor.objects.all(), membership)
 
 
 def case_list(*, membership: Membership | None) -> QuerySet[Case]:
-    return for_membership(
-        Case.objects.select_related("creditor", "debtor", "assigned_agent"), membership
-    )
-
-
-def case_get(*, membership: Membership | None, pk: int) -> Case:
-    """The case, or ``Case.DoesNotExist`` exactly as for an id that does not exist."""
-    return case_list(membership=membership).get(pk=pk)
+    return visible(Case.objects.select_related("creditor", "debtor", "assigned_agent"), membership)
 
 
 def case_claims(*, case: Case) -> QuerySet[Claim]:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
 
-from collectio.scoping import for_membership
+from collectio.access import visible
 
 
 class TenantAdmin(admin.ModelAdmin):
@@ -22,7 +22,7 @@ class TenantAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return for_membership(queryset, self._membership(request))
+        return visible(queryset, self._membership(request))
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         excluded = list(super().get_exclude(request, obj) or [])
@@ -37,7 +37,7 @@ class TenantAdmin(admin.ModelAdmin):
         membership = self._membership(request)
         if not request.user.is_superuser:
             if hasattr(related, "creditor_path"):
-                kwargs["queryset"] = for_membership(related.objects.all(), membership)
+                kwargs["queryset"] = visible(related.objects.all(), membership)
             elif related is get_user_model():
                 # Users are not tenant rows: offer only the people of this agency.
                 agency_id = membership.agency_id if membership else None

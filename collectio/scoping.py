@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from celery import Task
-from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django_scopes import ScopedManager, scope, scopes_disabled
 from django_scopes.manager import DisabledQuerySet
 
-if TYPE_CHECKING:
-    from collectio.models import Membership
-
-M = TypeVar("M", bound=Model)
-
-__all__ = ["TenantManager", "TenantScopeMiddleware", "TenantTask", "for_membership", "tenant_scope"]
+__all__ = ["TenantManager", "TenantScopeMiddleware", "TenantTask", "tenant_scope"]
 
 
 class _FailClosedQuerySet(DisabledQuerySet):
@@ -51,23 +45,6 @@ def tenant_scope(agency_id: int | None) -> Iterator[None]:
     """Activate one agency's scope; ``None`` (no membership) sees nothing at all."""
     with scope(agency=agency_id if agency_id is not None else []):
         yield
-
-
-def for_membership(queryset: QuerySet[M], membership: Membership | None) -> QuerySet[M]:
-    """Narrow an (already agency-scoped) queryset to what this member may see.
-
-    Agency staff see their whole agency; a creditor user sees only rows reachable from their
-    creditor, through the model's ``creditor_path``; anyone else sees nothing.
-    """
-    if membership is None:
-        return queryset.none()
-    queryset = queryset.filter(agency_id=membership.agency_id)
-    if membership.is_agency_staff:
-        return queryset
-    path = getattr(queryset.model, "creditor_path", None)
-    if path is None:
-        return queryset.none()
-    return queryset.filter(**{path: membership.creditor_id}).distinct()
 
 
 class TenantScopeMiddleware:

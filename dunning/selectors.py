@@ -2,13 +2,13 @@
 
 from django.db.models import QuerySet
 
+from collectio.access import visible
 from collectio.models import Membership
-from collectio.scoping import for_membership
 from dunning.models import StepExecution
 
 
 def steps_awaiting_confirmation(*, membership: Membership | None) -> QuerySet[StepExecution]:
-    return for_membership(
+    return visible(
         StepExecution.objects.filter(status=StepExecution.Status.AWAITING_CONFIRMATION)
         .select_related("case__debtor", "case__creditor", "step")
         .order_by("planned_for"),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dunning import selectors, services
-from dunning.models import StepExecution
+from dunning.access import access_step_execution
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -27,11 +27,7 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def confirmation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
-    try:
-        execution = selectors.steps_awaiting_confirmation(membership=request.membership).get(pk=pk)
-    except StepExecution.DoesNotExist as exc:
-        raise Http404 from exc
+    execution = access_step_execution(request.membership, pk)
     try:
         services.step_confirm(execution=execution, actor=request.user)
     except (ValidationError, PermissionDenied) as error:

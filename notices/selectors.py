@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Creditor
+from collectio.access import visible
 from collectio.models import Agency, Membership
 from collectio.money import euros
-from collectio.scoping import for_membership
 from debtors.models import ContactPoint, Debtor
 from dunning.models import Action, Step
 from dunning.statement import (
@@ -288,14 +288,7 @@ def notice_context(notice: Notice, *, preview: bool = False) -> dict[str, Any]:
 
 # --- member-facing reads --------------------------------------------------------------------
 def notice_list(*, membership: Membership | None) -> QuerySet[Notice]:
-    return for_membership(
-        Notice.objects.select_related("case", "creditor", "print_batch"), membership
-    )
-
-
-def notice_get(*, membership: Membership | None, pk: int) -> Notice:
-    """The notice, or ``Notice.DoesNotExist`` exactly as for an id that does not exist."""
-    return notice_list(membership=membership).get(pk=pk)
+    return visible(Notice.objects.select_related("case", "creditor", "print_batch"), membership)
 
 
 def case_notices(*, case: Case) -> QuerySet[Notice]:

@@ -25,29 +25,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_scopes import scopes_disabled
 
-from cases import selectors as case_selectors
+from cases.access import access_case
 from cases.models import Case
 from collectio.scoping import tenant_scope
 from notices import selectors, services
+from notices.access import access_notice
 from notices.models import LetterKind, Notice
 
 
 def _staff_case(request: HttpRequest, pk: int) -> Case:
     """A case of the member's agency, for agency staff only; anything else is a 404."""
-    membership = request.membership
-    if membership is None or not membership.is_agency_staff:
-        raise Http404
-    try:
-        return case_selectors.case_get(membership=membership, pk=pk)
-    except Case.DoesNotExist as exc:
-        raise Http404 from exc
+    return access_case(request.membership, pk, staff_only=True)
 
 
 def _notice(request: HttpRequest, pk: int) -> Notice:
-    try:
-        return selectors.notice_get(membership=request.membership, pk=pk)
-    except Notice.DoesNotExist as exc:
-        raise Http404 from exc
+    return access_notice(request.membership, pk)
 
 
 @login_required
@@ -82,9 +74,7 @@ def notice_download(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """An agent types the AR date of a registered letter."""
-    notice = _notice(request, pk)
-    if not request.membership.is_agency_staff:
-        raise Http404
+    notice = access_notice(request.membership, pk, staff_only=True)
     try:
         received_on = date.fromisoformat(request.POST.get("received_on", ""))
         services.notice_record_acknowledgement(

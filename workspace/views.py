@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import ConcurrentTransition
 
 from cases import selectors, services
+from cases.access import access_case
 from cases.models import TERMINAL_STATES, Case, CaseState
 from dunning.statement import Statement, case_statement
 from law.interest import RateMissing
@@ -27,10 +28,7 @@ ONE_CLICK_HIDDEN = {"close"}
 
 
 def _get_case(request: HttpRequest, pk: int) -> Case:
-    try:
-        return selectors.case_get(membership=request.membership, pk=pk)
-    except Case.DoesNotExist as exc:
-        raise Http404 from exc
+    return access_case(request.membership, pk)
 
 
 def _statement(case: Case) -> tuple[Statement | None, str]:

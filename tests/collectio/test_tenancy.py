@@ -13,15 +13,18 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import models
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
 from cases import selectors
+from cases.access import access_case
 from cases.models import Case, CaseEvent, CaseState, Claim, Creditor
+from collectio.access import visible
 from collectio.models import Agency, Role, User
 from collectio.outbox import OutboxMessage
-from collectio.scoping import for_membership, tenant_scope
+from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
 from dunning.models import ReferenceRate, Scenario, StepExecution
 from notices.models import (
@@ -178,10 +181,10 @@ def test_other_agency_sees_none_of_alphas_rows(populated, model):
         assert set(model.objects.values_list("pk", flat=True)) == _ids(
             model, populated.other_agency
         )
-        assert not for_membership(model.objects.all(), charlie).filter(pk__in=alpha_ids).exists()
+        assert not visible(model.objects.all(), charlie).filter(pk__in=alpha_ids).exists()
     # Even inside the wrong scope, narrowing by Charlie's membership leaves no Alpha row.
     with tenant_scope(populated.agency.pk):
-        assert not for_membership(model.objects.all(), charlie).exists()
+        assert not visible(model.objects.all(), charlie).exists()
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=_label)
@@ -190,7 +193,7 @@ def test_no_agency_and_no_membership_see_nothing(populated, model):
     with tenant_scope(None):
         assert list(model.objects.all()) == []
     with tenant_scope(populated.agency.pk):
-        assert list(for_membership(model.objects.all(), None)) == []
+        assert list(visible(model.objects.all(), None)) == []
 
 
 def test_creditor_user_sees_only_its_creditors_rows(populated):
@@ -205,14 +208,14 @@ def test_creditor_user_sees_only_its_creditors_rows(populated):
         cases = set(selectors.case_list(membership=member))
         assert cases == {w.case, own_shared}
         for foreign in (w.other_case, other_shared):
-            with pytest.raises(Case.DoesNotExist):
-                selectors.case_get(membership=member, pk=foreign.pk)
-        own = selectors.case_get(membership=member, pk=w.case.pk)
+            with pytest.raises(Http404):
+                access_case(member, foreign.pk)
+        own = access_case(member, w.case.pk)
         assert set(selectors.case_claims(case=own)) == set(Claim.objects.filter(case=w.case))
         assert {e.case_id for e in selectors.case_timeline(case=own)} == {w.case.pk}
 
         def visible(model: type[models.Model]) -> set[int]:
-            return set(for_membership(model.objects.all(), member).values_list("pk", flat=True))
+            return set(visible(model.objects.all(), member).values_list("pk", flat=True))
 
         own_cases = {w.case.pk, own_shared.pk}
         assert visible(Claim) == set(

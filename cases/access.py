@@ -1,0 +1,19 @@
+"""Who may see a case: the access layer's functions for this app."""
+
+from __future__ import annotations
+
+from cases.models import Case
+from collectio.access import Principal, access
+
+
+def access_case(
+    principal: Principal | None, pk: object, *, for_write: bool = False, staff_only: bool = False
+) -> Case:
+    """The case if the principal may see it; 404 for another agency's or creditor's case."""
+    return access(
+        Case.objects.select_related("agency", "creditor", "debtor", "assigned_agent"),
+        principal,
+        pk,
+        for_write=for_write,
+        staff_only=staff_only,
+    )

@@ -1,0 +1,12 @@
+"""Who may see a step execution: agency staff only (a creditor never sees the agency's work)."""
+
+from __future__ import annotations
+
+from collectio.access import Principal, access
+from dunning.models import StepExecution
+
+
+def access_step_execution(principal: Principal | None, pk: object) -> StepExecution:
+    return access(
+        StepExecution.objects.select_related("case", "step"), principal, pk, staff_only=True
+    )

@@ -1,0 +1,138 @@
+"""The access layer's 404 table: every route that takes an object id answers 404 to a user of
+another agency, to the user of another creditor of the same agency and to a user without a
+membership, exactly as for an id that does not exist, and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import transaction
+from django.http import Http404
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from cases.access import access_case
+from cases.models import Case, CaseEvent
+from collectio.access import access, visible
+from collectio.models import User
+from collectio.scoping import tenant_scope
+from dunning.models import Scenario, StepExecution
+from notices.models import Channel, LetterKind, Notice
+from tests import factories
+
+NAMESPACES = ("workspace", "notices", "dunning")
+# route name -> (method, the kind of object its ``pk`` names, extra URL arguments)
+ROUTES = {
+    "workspace:detail": ("get", "case", ()),
+    "workspace:transition": ("post", "case", ("withdraw",)),
+    "workspace:payment_create": ("post", "case", ()),
+    "workspace:handoff_approve": ("post", "case", ()),
+    "notices:case_preview": ("get", "case", ()),
+    "notices:download": ("get", "notice", ()),
+    "notices:acknowledge": ("post", "notice", ()),
+    "dunning:confirm": ("post", "execution", ()),
+}
+
+
+def _routes_with_an_id(resolver: URLResolver, prefix: str = "") -> set[str]:
+    found = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            found |= _routes_with_an_id(
+                pattern, f"{pattern.namespace}:" if pattern.namespace else ""
+            )
+        elif isinstance(pattern, URLPattern) and "pk" in pattern.pattern.converters:
+            found.add(f"{prefix}{pattern.name}")
+    return {name for name in found if name.split(":")[0] in NAMESPACES}
+
+
+def test_the_table_covers_every_route_that_takes_an_id():
+    assert _routes_with_an_id(get_resolver()) == set(ROUTES)
+
+
+@pytest.fixture
+def alpha_objects(world):
+    """One object of each kind in Alpha, for the first creditor."""
+    with scopes_disabled():
+        case = factories.new_case(world.creditor)
+        step = Scenario.objects.get(agency=world.agency, is_default=True).steps.first()
+        execution = StepExecution.objects.create(
+            agency=world.agency, case=case, step=step,
+            status=StepExecution.Status.AWAITING_CONFIRMATION, planned_for=timezone.now(),
+        )  # fmt: skip
+        notice = Notice.objects.create(
+            agency=world.agency, creditor=world.creditor, case=case,
+            kind=LetterKind.FORMAL_NOTICE, channel=Channel.REGISTERED_LETTER, reference="L-1",
+            statement_on=date(2026, 1, 5), status=Notice.Status.SENT, sent_at=timezone.now(),
+            rendered_at=timezone.now(), pdf="notices/x.pdf",
+        )  # fmt: skip
+    return {"case": case, "notice": notice, "execution": execution}
+
+
+def _state(world, objects):
+    with scopes_disabled():
+        case = Case.objects.get(pk=objects["case"].pk)
+        return (
+            case.state,
+            case.handoff_approved_at,
+            CaseEvent.objects.filter(case=case).count(),
+            Notice.objects.get(pk=objects["notice"].pk).acknowledged_on,
+            StepExecution.objects.filter(pk=objects["execution"].pk).count(),
+        )
+
+
+@pytest.mark.parametrize("outsider", ["charlie", "other_creditor_user", "nobody"])
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, outsider, route):
+    method, kind, extra = ROUTES[route]
+    user = (
+        User.objects.create_user(email="nobody@example.fr", password="x-secret-pass")
+        if outsider == "nobody"
+        else getattr(world, outsider)
+    )
+    client.force_login(user)
+    before = _state(world, alpha_objects)
+    data = {"received_on": "2026-01-06", "amount": "10", "method": "transfer"}
+    for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
+        url = reverse(route, args=[pk, *extra])
+        response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+        assert response.status_code == 404, (route, pk)
+    assert _state(world, alpha_objects) == before
+
+
+@pytest.mark.parametrize(
+    "route", ["notices:case_preview", "notices:acknowledge", "dunning:confirm"]
+)
+def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(
+    world, alpha_objects, client, route
+):
+    method, kind, extra = ROUTES[route]
+    client.force_login(world.creditor_user)
+    url = reverse(route, args=[alpha_objects[kind].pk, *extra])
+    response = getattr(client, method)(url) if method == "post" else client.get(url)
+    assert response.status_code == 404
+
+
+def test_access_returns_the_row_or_404_and_locks_it_for_a_write(world, alpha_objects):
+    case = alpha_objects["case"]
+    with tenant_scope(world.agency.pk):
+        assert access_case(world.creditor_user.membership, case.pk) == case
+        with pytest.raises(Http404):
+            access_case(world.other_creditor_user.membership, case.pk)
+        with pytest.raises(Http404):
+            access_case(world.agent.membership, "not-a-number")
+        with transaction.atomic():
+            locked = access_case(world.creditor_user.membership, case.pk, for_write=True)
+            assert locked == case
+            with pytest.raises(Http404):
+                access_case(world.other_creditor_user.membership, case.pk, for_write=True)
+
+
+def test_visible_gives_a_creditor_nothing_of_agency_level_rows(world, alpha_objects):
+    with tenant_scope(world.agency.pk):
+        assert not visible(Scenario.objects.all(), world.creditor_user.membership).exists()
+        assert visible(Scenario.objects.all(), world.agent.membership).exists()
+        with pytest.raises(Http404):
+            access(Scenario.objects.all(), world.creditor_user.membership, 1)
