@@ -214,26 +214,26 @@ def test_creditor_user_sees_only_its_creditors_rows(populated):
         assert set(selectors.case_claims(case=own)) == set(Claim.objects.filter(case=w.case))
         assert {e.case_id for e in selectors.case_timeline(case=own)} == {w.case.pk}
 
-        def visible(model: type[models.Model]) -> set[int]:
+        def seen(model: type[models.Model]) -> set[int]:
             return set(visible(model.objects.all(), member).values_list("pk", flat=True))
 
         own_cases = {w.case.pk, own_shared.pk}
-        assert visible(Claim) == set(
+        assert seen(Claim) == set(
             Claim.objects.filter(case__in=own_cases).values_list("pk", flat=True)
         )
-        assert visible(CaseEvent) == set(
+        assert seen(CaseEvent) == set(
             CaseEvent.objects.filter(case__in=own_cases).values_list("pk", flat=True)
         )
-        assert visible(Payment) == set(
+        assert seen(Payment) == set(
             Payment.objects.filter(case__in=own_cases).values_list("pk", flat=True)
         )
         # The shared debtor is visible through the user's own case, the other one's is not.
-        assert visible(Debtor) == {w.case.debtor_id, shared.pk}
-        assert visible(ContactPoint) == set(
+        assert seen(Debtor) == {w.case.debtor_id, shared.pk}
+        assert seen(ContactPoint) == set(
             ContactPoint.objects.filter(debtor=w.case.debtor_id).values_list("pk", flat=True)
         )
         # Agency-level rows are not a creditor's business.
-        assert visible(Scenario) == set()
+        assert seen(Scenario) == set()
 
 
 # --- pages -----------------------------------------------------------------------------------
