@@ -24,37 +24,16 @@ class ClaimInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(TenantAdmin):
-    """State changes go through the case screens (cases.services), never a raw admin edit."""
+class CaseAdmin(ReadOnlyAdmin):
+    """Read-only for everyone: a case opens through ``case_open``, changes state through its
+    transitions and records its legal facts (closure, limitation, handoff approval, notice
+    receipt, next step) through services that write the matching event, never a raw edit."""
 
-    list_display = [
-        "reference",
-        "creditor",
-        "debtor",
-        "state",
-        "principal_due",
-        "next_action_at",
-    ]
+    list_display = ["reference", "creditor", "debtor", "state", "principal_due", "next_action_at"]
     list_filter = ["state"]
     search_fields = ["reference", "debtor__name", "creditor__legal_name"]
-    readonly_fields = [
-        "state",
-        "resume_state",
-        "reference",
-        "principal_total",
-        "principal_due",
-        "creditor",
-        "debtor",
-    ]
     list_select_related = ["creditor", "debtor"]
     inlines = [ClaimInline]
-
-    # Cases are opened by cases.services (reference, totals, events) and closed by transitions.
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CaseEvent)

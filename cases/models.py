@@ -318,6 +318,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(state__in=ACTIVE_STATES),
             ),
             models.Index(fields=["agency", "state"], name="case_agency_state_idx"),
+            # The work queue's order (workspace case list), read off the index at any size.
+            models.Index(fields=["agency", "next_action_at", "-opened_at"], name="case_queue_idx"),
         ]
 
     def __str__(self) -> str:

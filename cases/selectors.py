@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from cases.models import Case, CaseEvent, Claim, Creditor
 from collectio.access import visible
 from collectio.models import Membership
+from collectio.outbox import OutboxMessage, kind_label
 
 
 def creditor_list(*, membership: Membership | None) -> QuerySet[Creditor]:
@@ -23,3 +24,13 @@ def case_claims(*, case: Case) -> QuerySet[Claim]:
 
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case, agency_id=case.agency_id).select_related("actor")
+
+
+def case_failed_effects(*, case: Case) -> list[dict[str, object]]:
+    """Side effects of this case that failed for good, for an agent to act on."""
+    failed = OutboxMessage.objects.filter(
+        agency_id=case.agency_id, case_id=case.pk, status=OutboxMessage.Status.FAILED
+    ).order_by("created_at")
+    return [
+        {"label": kind_label(m.kind), "error": m.last_error, "at": m.available_at} for m in failed
+    ]

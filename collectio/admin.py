@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from collectio.admin_site import TenantAdmin
+from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
 from collectio.models import Agency, Membership, User
+from collectio.outbox import OutboxMessage
 
 
 @admin.register(Agency)
@@ -31,3 +32,12 @@ class UserAdmin(BaseUserAdmin):
 class MembershipAdmin(TenantAdmin):
     list_display = ["user", "role", "creditor", "agency"]
     list_filter = ["role"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """What is left to do or failed for good; the relay and the handlers write these rows."""
+
+    list_display = ["kind", "key", "status", "attempts", "available_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["key"]

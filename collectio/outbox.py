@@ -103,6 +103,7 @@ class Handler:
     func: Callable[[OutboxMessage], None]
     queue: str
     on_failure: Callable[[OutboxMessage, BaseException], None] | None
+    label: Any  # what the effect is, for the agent who sees that it failed
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -111,6 +112,7 @@ HANDLERS: dict[str, Handler] = {}
 def outbox_handler(
     kind: str,
     *,
+    label: Any,
     queue: str = "default",
     on_failure: Callable[[OutboxMessage, BaseException], None] | None = None,
 ) -> Callable[[Callable[[OutboxMessage], None]], Callable[[OutboxMessage], None]]:
@@ -119,10 +121,15 @@ def outbox_handler(
     def register(func: Callable[[OutboxMessage], None]) -> Callable[[OutboxMessage], None]:
         if kind in HANDLERS and HANDLERS[kind].func is not func:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
-        HANDLERS[kind] = Handler(func=func, queue=queue, on_failure=on_failure)
+        HANDLERS[kind] = Handler(func=func, queue=queue, on_failure=on_failure, label=label)
         return func
 
     return register
+
+
+def kind_label(kind: str) -> str:
+    handler = HANDLERS.get(kind)
+    return str(handler.label) if handler else kind
 
 
 def outbox_put(

@@ -5,6 +5,7 @@ letters, issue a payment's receipt, build a judicial dossier. Registered at star
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from cases import events
 from cases.models import Case
@@ -26,7 +27,12 @@ def _notice_failed(message: OutboxMessage, error: BaseException) -> None:
     services.notice_record_failure(notice_id=message.payload["notice_id"], error=error)
 
 
-@outbox_handler(services.NOTICE_PROCESS, queue="letters", on_failure=_notice_failed)
+@outbox_handler(
+    services.NOTICE_PROCESS,
+    label=_("Producing and sending a letter"),
+    queue="letters",
+    on_failure=_notice_failed,
+)
 def process_notice(message: OutboxMessage) -> None:
     """Render a notice, and send it unless it waits for the print batch."""
     try:
@@ -35,13 +41,13 @@ def process_notice(message: OutboxMessage) -> None:
         raise FinalError(str(refused)) from refused
 
 
-@outbox_handler(STEP_EFFECTS, queue="letters")
+@outbox_handler(STEP_EFFECTS, label=_("Letters and calls of a dunning step"), queue="letters")
 def produce_step_effects(message: OutboxMessage) -> None:
     execution = StepExecution.objects.select_related("step").get(pk=message.payload["execution_id"])
     services.produce_step_effects(execution=execution)
 
 
-@outbox_handler(PAYMENT_RECEIPT, queue="letters")
+@outbox_handler(PAYMENT_RECEIPT, label=_("Payment receipt"), queue="letters")
 def issue_payment_receipt(message: OutboxMessage) -> None:
     """Every payment gets its quittance (R124-6), once; a blocked letter is flagged, not retried."""
     payment = Payment.objects.select_related("case").get(pk=message.payload["payment_id"])
@@ -59,7 +65,7 @@ def issue_payment_receipt(message: OutboxMessage) -> None:
             )
 
 
-@outbox_handler(services.DOSSIER_BUILD, queue="letters")
+@outbox_handler(services.DOSSIER_BUILD, label=_("Judicial dossier"), queue="letters")
 def build_dossier(message: OutboxMessage) -> None:
     case = Case.objects.get(pk=message.payload["case_id"])
     if not case.dossiers.exists():

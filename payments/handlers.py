@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from cases import events
 from cases.models import CaseEvent
@@ -15,7 +16,7 @@ from payments.models import Payment
 from payments.services import CREDITOR_PAYMENT_NOTICE
 
 
-@outbox_handler(CREDITOR_PAYMENT_NOTICE)
+@outbox_handler(CREDITOR_PAYMENT_NOTICE, label=_l("E-mail to the creditor about a payment"))
 def notify_creditor_of_payment(message: OutboxMessage) -> None:
     """E-mail the creditor's contact, then record that it was told, and only then.
 

@@ -56,6 +56,9 @@ def _detail_context(
         ),
         "claims": selectors.case_claims(case=case),
         "events": selectors.case_timeline(case=case),
+        "failed_effects": selectors.case_failed_effects(case=case)
+        if membership.is_agency_staff
+        else [],
         "transitions": [
             t
             for t in case.get_available_user_state_transitions(request.user)

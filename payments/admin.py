@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from collectio.admin_site import ReadOnlyAdmin
+from payments.models import Payment
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Payments are recorded by ``payment_record`` (imputation, receipt, creditor notice)."""
+
+    list_display = ["case", "amount", "received_on", "method", "recorded_at"]
+    list_select_related = ["case"]
+    search_fields = ["case__reference", "bank_reference"]
