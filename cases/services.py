@@ -26,6 +26,7 @@ from collectio.models import Agency, User
 from collectio.money import to_money
 from collectio.references import next_reference
 from debtors.models import Debtor
+from law.payment_terms import PaymentTerm, due_date_for
 from law.prescription import DebtType, Interruption, InterruptionKind, limitation_date
 
 TRANSITIONS = frozenset(
@@ -45,12 +46,20 @@ class CaseTransitionError(Exception):
 
 @dataclass(frozen=True)
 class ClaimInput:
+    """One invoice handed over. Without a printed due date, ``payment_term`` gives it
+    (L441-10 I); without either, the legal default of 30 days applies."""
+
     invoice_number: str
     invoice_date: date
-    due_date: date
     principal: Decimal
     debt_kind: str
+    due_date: date | None = None
+    payment_term: PaymentTerm | str = PaymentTerm.DEFAULT_30
     contract_rate: Decimal | None = None
+
+    @property
+    def effective_due_date(self) -> date:
+        return self.due_date or due_date_for(self.payment_term, self.invoice_date)
 
 
 @transaction.atomic
@@ -83,7 +92,7 @@ def case_open(
             case=case,
             invoice_number=c.invoice_number,
             invoice_date=c.invoice_date,
-            due_date=c.due_date,
+            due_date=c.effective_due_date,
             principal=to_money(c.principal),
             debt_kind=c.debt_kind,
             contract_rate=c.contract_rate,

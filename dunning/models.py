@@ -146,11 +146,6 @@ class Step(models.Model):
     requires_confirmation = models.BooleanField(
         _("an agent confirms before it goes out"), default=False
     )
-    requires_creditor_approval = models.BooleanField(
-        _("needs the creditor's approval"),
-        default=True,
-        help_text=_("Judicial handoff only."),
-    )
 
     objects = TenantManager()
     creditor_path = "scenario__creditor"

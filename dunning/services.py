@@ -45,7 +45,7 @@ DEFAULT_STEPS: tuple[dict[str, object], ...] = (
     dict(action=Action.FORMAL_NOTICE, delay=3, channels=[Channel.REGISTERED_LETTER, Channel.EMAIL],
          letter_template="formal_notice", payment_deadline_days=8),
     dict(action=Action.JUDICIAL_HANDOFF, delay=1, channels=[Channel.LETTER],
-         letter_template="judicial_handoff", requires_creditor_approval=True),
+         letter_template="judicial_handoff"),
 )  # fmt: skip
 
 

@@ -46,5 +46,32 @@ def due_date_45_eom(invoice_date: date, *, method: EndOfMonthMethod | str) -> da
     return _end_of_month(invoice_date) + term
 
 
+class PaymentTerm(StrEnum):
+    """The terms an invoice may carry, when its due date is not printed on it."""
+
+    DEFAULT_30 = "default_30"
+    DAYS_60 = "days_60"
+    EOM_45_A = "eom_45_a"
+    EOM_45_B = "eom_45_b"
+    PERIODIC_45 = "periodic_45"
+
+
+def due_date_for(term: PaymentTerm | str, invoice_date: date) -> date:
+    """The due date that ``term`` gives an invoice (the invoice date stands in for delivery)."""
+    match PaymentTerm(term):
+        case PaymentTerm.DEFAULT_30:
+            return due_date_default(invoice_date)
+        case PaymentTerm.DAYS_60:
+            return due_date_60_days(invoice_date)
+        case PaymentTerm.EOM_45_A:
+            return due_date_45_eom(
+                invoice_date, method=EndOfMonthMethod.INVOICE_PLUS_45_THEN_END_OF_MONTH
+            )
+        case PaymentTerm.EOM_45_B:
+            return due_date_45_eom(invoice_date, method=EndOfMonthMethod.END_OF_MONTH_PLUS_45)
+        case PaymentTerm.PERIODIC_45:
+            return due_date_periodic(invoice_date)
+
+
 def _end_of_month(d: date) -> date:
     return d.replace(day=monthrange(d.year, d.month)[1])

@@ -84,3 +84,41 @@ def test_creditor_of_another_agency_is_refused(world):
                 claims=[_claim("F-1")],
                 actor=None,
             )
+
+
+@pytest.mark.parametrize(
+    ("invoice_date", "term", "due"),
+    [  # legal-fr.md REQ-B1
+        (date(2025, 1, 15), "days_60", date(2025, 3, 16)),
+        (date(2025, 1, 15), "eom_45_a", date(2025, 3, 31)),
+        (date(2025, 1, 15), "eom_45_b", date(2025, 3, 17)),
+        (date(2025, 11, 20), "days_60", date(2026, 1, 19)),
+        (date(2025, 11, 20), "eom_45_a", date(2026, 1, 31)),
+        (date(2025, 11, 20), "eom_45_b", date(2026, 1, 14)),
+        (date(2025, 11, 20), "default_30", date(2025, 12, 20)),
+    ],
+)
+def test_an_invoice_without_a_printed_due_date_takes_it_from_its_terms(
+    alpha_scope, invoice_date, term, due
+):
+    w = alpha_scope
+    case = services.case_open(
+        agency=w.agency,
+        creditor=w.creditor,
+        debtor=factories.new_debtor(w.agency),
+        claims=[_claim("F-1", invoice_date=invoice_date, due_date=None, payment_term=term)],
+        actor=None,
+    )
+    assert Claim.objects.get(case=case).due_date == due
+
+
+def test_a_printed_due_date_wins_over_the_terms(alpha_scope):
+    w = alpha_scope
+    case = services.case_open(
+        agency=w.agency,
+        creditor=w.creditor,
+        debtor=factories.new_debtor(w.agency),
+        claims=[_claim("F-1", due_date=date(2025, 2, 1), payment_term="days_60")],
+        actor=None,
+    )
+    assert Claim.objects.get(case=case).due_date == date(2025, 2, 1)
