@@ -9,8 +9,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case, CaseState
+from cases.models import Case, CaseEvent, CaseState
+from collectio.money import euros
 from dunning.models import ReferenceRate
+from dunning.statement import case_statement
 from payments.models import Payment
 from tests import factories
 
@@ -27,15 +29,36 @@ def case(alpha_scope):
     return factories.new_case(alpha_scope.creditor, state=CaseState.REMINDER)
 
 
+def _cell(html: str, marker: str) -> str:
+    """The text of the element carrying ``marker`` (an attribute such as ``data-total``)."""
+    start = html.index(">", html.index(marker)) + 1
+    return html[start : html.index("<", start)]
+
+
 def test_detail_shows_the_statement_of_account(client, alpha_scope, case):
     client.force_login(alpha_scope.agent)
     html = client.get(reverse("workspace:detail", args=[case.pk])).content.decode()
-    assert 'id="statement"' in html
-    assert "data-total" in html
+    statement = case_statement(case, on=timezone.localdate())
+    assert statement.interest > 0 and statement.indemnity == Decimal("40.00")
+    assert _cell(html, "data-total") == euros(statement.balance)
+    assert _cell(html, "data-principal-due") == euros(Decimal("1200.00"))
+    assert euros(statement.claims[0].interest) in html
+
+
+def test_the_list_and_the_page_show_the_same_figure_under_the_same_label(client, alpha_scope, case):
+    client.force_login(alpha_scope.agent)
+    page = client.get(reverse("workspace:detail", args=[case.pk])).content.decode()
+    listing = client.get(reverse("workspace:list")).content.decode()
+    due = _cell(page, "data-principal-due")
+    assert "Principal still due" in page and "Principal still due" in listing
+    assert due in listing
+    assert _cell(page, "data-total") not in listing  # the amount due today is on the page only
 
 
 def test_agent_records_a_payment(client, alpha_scope, case):
     client.force_login(alpha_scope.agent)
+    interest = case_statement(case, on=timezone.localdate()).interest
+    assert 0 < interest < 100
     response = client.post(
         reverse("workspace:payment_create", args=[case.pk]),
         {"amount": "100.00", "received_on": timezone.localdate().isoformat(), "method": "transfer"},
@@ -43,7 +66,9 @@ def test_agent_records_a_payment(client, alpha_scope, case):
     assert response.status_code == 302
     payment = Payment.objects.get(case=case)
     assert payment.amount == Decimal("100.00")
-    assert Case.objects.get(pk=case.pk).principal_due < case.principal_due + 100
+    # Interest first (C. civ. 1343-1), then principal; the €40 last (the default order).
+    assert Case.objects.get(pk=case.pk).principal_due == Decimal("1100.00") + interest
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.PAYMENT).count() == 1
 
 
 def test_bad_payment_shows_errors_and_writes_nothing(client, alpha_scope, case):
