@@ -19,11 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from cases.models import Case, CaseEvent, CaseState
+from cases.models import Case, CaseEvent, CaseState, ClosureCode
 from collectio.models import User
 from collectio.money import euros
 
@@ -380,11 +380,10 @@ def register_letter_labels(
 def _day(value: Any) -> str:
     if not value:
         return ""
-    from django.utils import formats
-
     day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     text = formats.date_format(day, "j F Y")
-    return text.replace("1 ", "1er ", 1) if text.startswith("1 ") else text
+    french = (translation.get_language() or "").startswith("fr")
+    return text.replace("1 ", "1er ", 1) if french and text.startswith("1 ") else text
 
 
 def _state(value: str) -> str:
@@ -417,8 +416,6 @@ def _transition_sentence(event: CaseEvent) -> str:
             else _("The case moves to formal notice.")
         )
     elif t == "close":
-        from cases.models import ClosureCode
-
         code = p.get("code", "")
         label = ClosureCode(code).label if code in ClosureCode.values else code
         text = _("The case was closed: %(why)s.") % {"why": label}
@@ -440,7 +437,7 @@ def _letter_name(p: dict[str, Any]) -> str:
 def _letter_sent(p: dict[str, Any]) -> str:
     names = {"letter": _name_kind(p)}
     if p.get("tracking_number"):
-        return _("%(letter)s sent by registered letter no. %(tracking)s.") % {
+        return _("%(letter)s: sent by registered letter no. %(tracking)s.") % {
             **names,
             "tracking": p["tracking_number"],
         }
@@ -452,7 +449,7 @@ def _letter_sent(p: dict[str, Any]) -> str:
         "sms": _("by SMS"),
         "electronic_registered_letter": _("by electronic registered letter"),
     }.get(channel, str(CHANNEL_LABELS.get(channel, channel)))
-    return _("%(letter)s sent %(by)s.") % {**names, "by": by}
+    return _("%(letter)s: sent %(by)s.") % {**names, "by": by}
 
 
 def _name_kind(p: dict[str, Any]) -> str:
@@ -470,23 +467,23 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         _("An automatic step could not go ahead: %(reasons)s")
         % {"reasons": " ".join(p.get("reasons", []))}
     ),
-    Kind.LETTER_CREATED: lambda p: _("%(letter)s prepared.") % {"letter": _name_kind(p)},
+    Kind.LETTER_CREATED: lambda p: _("%(letter)s: being prepared.") % {"letter": _name_kind(p)},
     Kind.LETTER_SENT: _letter_sent,
     Kind.LETTER_FAILED: lambda p: (
-        _("%(letter)s could not be sent: %(error)s")
+        _("%(letter)s: sending failed (%(error)s).")
         % {"letter": _name_kind(p), "error": p.get("error", "")}
     ),
-    Kind.LETTER_RETRIED: lambda p: _("%(letter)s will be sent again.") % {"letter": _name_kind(p)},
+    Kind.LETTER_RETRIED: lambda p: _("%(letter)s: sending again.") % {"letter": _name_kind(p)},
     Kind.LETTER_TRACKING: lambda p: (
-        _("%(letter)s posted, registered letter no. %(tracking)s.")
+        _("%(letter)s: registered letter no. %(tracking)s handed to the carrier.")
         % {"letter": _name_kind(p), "tracking": p.get("tracking_number", "")}
     ),
     Kind.LETTER_ACKNOWLEDGED: lambda p: (
-        _("%(letter)s received by the debtor on %(day)s.")
+        _("%(letter)s: acknowledgement of receipt dated %(day)s.")
         % {"letter": _name_kind(p), "day": _day(p.get("received_on"))}
     ),
     Kind.LETTER_BOUNCED: lambda p: (
-        _("%(letter)s came back undelivered: %(reason)s")
+        _("%(letter)s: message returned undelivered (%(reason)s).")
         % {"letter": _name_kind(p), "reason": p.get("reason", "")}
     ),
     Kind.NOTICE_RECEIVED: lambda p: (

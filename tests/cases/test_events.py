@@ -1,0 +1,171 @@
+"""The timeline: each kind of event is written by its typed function and reads, in French, as
+one sentence a creditor understands."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.utils import translation
+
+from cases import events
+from cases.models import CaseEvent, CaseState
+from collectio.models import User
+from tests import factories
+
+NBSP = "\u00a0"
+
+
+def letter(kind="formal_notice", channel="registered_letter", tracking=""):
+    return SimpleNamespace(
+        reference="L-2026-000012", pk=12, kind=kind, channel=channel, tracking_number=tracking
+    )
+
+
+WRITE_AND_READ = {
+    "opened": (
+        lambda c, w: events.case_opened(
+            case=c, actor=w.agent, claims=2, principal=Decimal("2143.37")
+        ),
+        f"Dossier ouvert : 2 facture(s) pour un total de 2{NBSP}143,37{NBSP}€.",
+    ),
+    "transition": (
+        lambda c, w: events.state_changed(
+            case=c, actor=w.agent, transition="escalate", from_state=CaseState.PHONE_FOLLOWUP,
+            to_state=CaseState.FORMAL_NOTICE, reason="aucune réponse",
+        ),
+        "Le dossier passe en mise en demeure. Motif : aucune réponse",
+    ),
+    "note": (
+        lambda c, w: events.note_added(case=c, actor=w.agent, text="Rappeler lundi"),
+        "Note : Rappeler lundi",
+    ),
+    "step_awaiting": (
+        lambda c, w: events.step_awaiting(case=c, step_id=1, action="formal_notice"),
+        "L’étape suivante attend la confirmation d’un chargé de recouvrement.",
+    ),
+    "step_blocked": (
+        lambda c, w: events.step_blocked(case=c, reasons=["La créance est prescrite."]),
+        "Une étape automatique n’a pas pu avoir lieu : La créance est prescrite.",
+    ),
+    "letter_created": (
+        lambda c, w: events.letter_created(case=c, notice=letter(), actor=None),
+        "Mise en demeure L-2026-000012 : en préparation.",
+    ),
+    "letter_sent": (
+        lambda c, w: events.letter_sent(case=c, notice=letter(tracking="1A00123456789")),
+        "Mise en demeure L-2026-000012 : envoi en recommandé n° 1A00123456789.",
+    ),
+    "letter_failed": (
+        lambda c, w: events.letter_failed(case=c, notice=letter(), error="imprimante absente"),
+        "Mise en demeure L-2026-000012 : échec de l’envoi (imprimante absente).",
+    ),
+    "letter_retried": (
+        lambda c, w: events.letter_retried(case=c, notice=letter(), actor=w.agent),
+        "Mise en demeure L-2026-000012 : nouvel essai d’envoi.",
+    ),
+    "letter_tracking": (
+        lambda c, w: events.letter_tracking_recorded(
+            case=c, notice=letter(tracking="1A00123456789"), actor=w.agent
+        ),
+        "Mise en demeure L-2026-000012 : pli recommandé n° 1A00123456789 remis au transporteur.",
+    ),
+    "letter_acknowledged": (
+        lambda c, w: events.letter_acknowledged(
+            case=c, notice=letter(), received_on=date(2026, 3, 1), actor=w.agent
+        ),
+        "Mise en demeure L-2026-000012 : avis de réception du 1er mars 2026.",
+    ),
+    "letter_bounced": (
+        lambda c, w: events.letter_bounced(
+            case=c, notice=letter("first_reminder", "email"), reason="boîte pleine"
+        ),
+        "Première relance L-2026-000012 : message revenu en erreur (boîte pleine).",
+    ),
+    "notice_received": (
+        lambda c, w: events.formal_notice_received(
+            case=c, received_on=date(2025, 12, 17), deadline=date(2025, 12, 26), actor=None
+        ),
+        "Mise en demeure reçue le 17 décembre 2025 ; le débiteur a jusqu’au 26 décembre 2025 "
+        "pour payer.",
+    ),
+    "call_task_created": (
+        lambda c, w: events.call_task_created(case=c, call_task_id=3),
+        "Un appel du débiteur est planifié.",
+    ),
+    "call_logged": (
+        lambda c, w: events.call_logged(case=c, actor=w.agent, call_task_id=3),
+        "Le débiteur a été appelé.",
+    ),
+    "payment": (
+        lambda c, w: events.payment_recorded(
+            case=c, actor=w.agent, payment_id=1, amount=Decimal("500"),
+            received_on=date(2026, 3, 3), method="transfer", principal_due=Decimal("700"),
+            balance=Decimal("745.12"),
+        ),
+        f"Paiement de 500,00{NBSP}€ reçu le 3 mars 2026.",
+    ),
+    "creditor_notified": (
+        lambda c, w: events.creditor_notified(
+            case=c, payment_id=1, recipient="compta@martin.fr", amount=Decimal("500")
+        ),
+        f"Créancier informé du paiement de 500,00{NBSP}€.",
+    ),
+    "creditor_not_notified": (
+        lambda c, w: events.creditor_not_notified(case=c, payment_id=1, reason="pas d’e-mail"),
+        "Le créancier n’a pas pu être informé d’un paiement : pas d’e-mail",
+    ),
+    "handoff_approved": (
+        lambda c, w: events.handoff_approved(case=c, actor=w.creditor_user),
+        "Le créancier a approuvé le passage en phase judiciaire.",
+    ),
+    "dossier_built": (
+        lambda c, w: events.dossier_built(case=c, actor=None, dossier_id=1, sha256="0" * 64),
+        "Le dossier judiciaire est prêt pour le partenaire.",
+    ),
+    "prescription_alert": (
+        lambda c, w: events.prescription_alert(
+            cases=events.Cases(c.agency_id, [c.pk]), limitation_date=date(2026, 3, 15), days_left=30
+        ),
+        "La créance sera prescrite le 15 mars 2026 (dans 30 jours) : agir avant cette date.",
+    ),
+}  # fmt: skip
+
+
+def test_every_kind_is_covered():
+    assert set(WRITE_AND_READ) == set(CaseEvent.Kind.values)
+
+
+@pytest.mark.parametrize("kind", sorted(WRITE_AND_READ))
+def test_each_kind_reads_as_a_french_sentence(alpha_scope, kind):
+    case = factories.new_case(alpha_scope.creditor)
+    write, sentence = WRITE_AND_READ[kind]
+    write(case, alpha_scope)
+    event = CaseEvent.objects.filter(case=case, kind=kind).latest("pk")
+    with translation.override("fr"):
+        assert events.describe(event) == sentence
+
+
+def test_the_actor_is_a_person_an_api_key_or_collectio(alpha_scope):
+    case = factories.new_case(alpha_scope.creditor)
+    events.note_added(case=case, actor=alpha_scope.agent, text="a")
+    events.note_added(case=case, actor="ERP Sage", text="b")  # an API key, by its name
+    events.note_added(case=case, actor=None, text="c")
+    person, key, system = CaseEvent.objects.filter(case=case, kind="note").order_by("pk")
+    assert (person.actor_kind, key.actor_kind, system.actor_kind) == ("user", "api_key", "system")
+    with translation.override("fr"):
+        assert events.actor_name(person) == User.objects.get(pk=alpha_scope.agent.pk).email
+        assert events.actor_name(key) == "Clé d’API ERP Sage"
+        assert events.actor_name(system) == "Collectio (automatique)"
+
+
+def test_a_batch_writes_one_row_per_case_with_the_same_payload(alpha_scope):
+    cases = [factories.new_case(alpha_scope.creditor) for _ in range(3)]
+    events.step_blocked(
+        cases=events.Cases(alpha_scope.agency.pk, [c.pk for c in cases]), reasons=["x"], step_id=7
+    )
+    rows = CaseEvent.objects.filter(kind="step_blocked")
+    assert sorted(rows.values_list("case_id", flat=True)) == sorted(c.pk for c in cases)
+    assert [r.payload for r in rows] == [{"reasons": ["x"], "step": 7}] * 3
