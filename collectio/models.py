@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from collectio.scoping import TenantManager
 from collectio.validators import validate_iban, validate_siren
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` then 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class PostalAddress(models.Model):
@@ -81,7 +90,21 @@ class Agency(PostalAddress):
         default=ImputationOrder.INTEREST_PRINCIPAL_INDEMNITY,
         help_text=_("C. civ. 1343-1 puts interest first; where the €40 goes is a choice."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    require_admin_2fa = models.BooleanField(
+        _("two-factor authentication required for administrators"),
+        default=False,
+        help_text=_("Agency administrators must enrol an authenticator app before anything else."),
+    )
+    webhook_secret = models.CharField(
+        _("webhook signing secret"),
+        max_length=100,
+        default=new_webhook_secret,
+        editable=False,
+        help_text=_(
+            "Shared with the postal and e-mail providers, who sign every delivery with it."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("agency")
@@ -114,10 +137,19 @@ class Agency(PostalAddress):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """One spelling per address: e-mails are compared without regard to case."""
+        return super().normalize_email(email).lower()
+
+    def get_by_natural_key(self, username: str) -> User:
+        # Login looks the address up case-insensitively, through the Lower("email") index.
+        return self.alias(email_ci=Lower("email")).get(email_ci=self.normalize_email(username))
+
     def _create(self, email: str, password: str | None, **fields: object) -> User:
         if not email:
             raise ValueError("An e-mail address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email, **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -145,9 +177,25 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_ci_unique",
+                violation_error_message=_("A user with this e-mail address already exists."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every write path stores the one spelling, not only forms that call clean().
+        self.email = type(self).objects.normalize_email(self.email)
+        super().save(*args, **kwargs)
 
 
 class Role(models.TextChoices):
@@ -179,6 +227,9 @@ class Membership(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="membership_creditor_iff_creditor_user",
+                violation_error_message=_(
+                    "A creditor user needs a creditor; the agency's staff have none."
+                ),
                 condition=(
                     models.Q(role="creditor_user", creditor__isnull=False)
                     | (~models.Q(role="creditor_user") & models.Q(creditor__isnull=True))
