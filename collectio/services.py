@@ -1,4 +1,4 @@
-"""Writes about accounts: enrolling and removing the authenticator (TOTP, django-otp)."""
+"""Writes about accounts (the authenticator, TOTP with django-otp) and agencies' secrets."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from collectio import selectors
+from collectio.models import Agency, new_webhook_secret
 
 
 @transaction.atomic
@@ -41,3 +42,10 @@ def two_factor_disable(*, user: Any) -> None:
     if selectors.two_factor_required(user):
         raise ValidationError(_("Your agency requires two-factor authentication for you."))
     TOTPDevice.objects.filter(user=user).delete()
+
+
+def agency_rotate_webhook_secret(*, agency: Agency) -> Agency:
+    """A new signing secret (the providers must be given it): the old one stops working."""
+    agency.webhook_secret = new_webhook_secret()
+    agency.save(update_fields=["webhook_secret"])
+    return agency

@@ -162,7 +162,6 @@ NOTICES_SMS_API_URL = env("NOTICES_SMS_API_URL", default="")
 NOTICES_SMS_API_TOKEN = env("NOTICES_SMS_API_TOKEN", default="")
 NOTICES_SMS_SENDER = env("NOTICES_SMS_SENDER", default="Info")
 NOTICES_PRINT_DROP_PREFIX = "print-drop"
-NOTICES_WEBHOOK_SECRET = env("NOTICES_WEBHOOK_SECRET", default="")
 if env("S3_BUCKET", default=""):
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -346,3 +346,37 @@ class JudicialDossier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.created_at:%Y-%m-%d}"
+
+
+class WebhookDelivery(models.Model):
+    """A provider's delivery (Standard Webhooks ``webhook-id``) already applied: never twice."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    delivery_id = models.CharField(_("delivery id"), max_length=100)
+    endpoint = models.CharField(_("endpoint"), max_length=30)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    notice = models.ForeignKey(
+        Notice,
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+        verbose_name=_("notice"),
+    )
+
+    objects = TenantManager()
+    creditor_path = None  # provider plumbing: creditor users never see it
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "delivery_id"],
+                name="webhook_delivery_once",
+                violation_error_message=_("This delivery was already received."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.delivery_id}"
