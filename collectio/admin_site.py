@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from collectio.scoping import for_membership
 
@@ -81,3 +85,42 @@ class ReadOnlyAdmin(TenantAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class DocumentAdmin(ReadOnlyAdmin):
+    """Rows with a stored PDF: the file opens through the admin's own access check (its
+    scoped queryset and view permission), never from a /media/ URL."""
+
+    document_field = "pdf"
+
+    def document_filename(self, obj: Any) -> str:
+        return getattr(obj, self.document_field).name.rsplit("/", 1)[-1]
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_document"
+        view = self.admin_site.admin_view(self.document_view)
+        return [path("<path:object_id>/document/", view, name=name), *super().get_urls()]
+
+    def document_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        document = getattr(obj, self.document_field)
+        if not document:
+            raise Http404
+        return FileResponse(
+            document.open("rb"), as_attachment=True, filename=self.document_filename(obj)
+        )
+
+    @admin.display(description=_("document"))
+    def document(self, obj: Any) -> str:
+        if obj.pk is None or not getattr(obj, self.document_field):
+            return "-"
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_document", args=[obj.pk])
+        return format_html('<a href="{}" download>{}</a>', url, self.document_filename(obj))
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_exclude(request, obj), self.document_field]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), "document"]
