@@ -31,7 +31,9 @@ from debtors.models import Debtor
 class Creditor(PostalAddress):
     """The agency's client, and the written convention that empowers the agency (REQ-A2)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="creditors")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="creditors", verbose_name=_("agency")
+    )
     legal_name = models.CharField(_("legal name"), max_length=200)
     siren = models.CharField(_("SIREN"), max_length=9, validators=[validate_siren])
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
@@ -70,7 +72,7 @@ class Creditor(PostalAddress):
     handoff_requires_approval = models.BooleanField(
         _("judicial handoff needs the creditor's approval"), default=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = TenantManager()
     creditor_path = "pk"
@@ -80,7 +82,11 @@ class Creditor(PostalAddress):
         verbose_name_plural = _("creditors")
         ordering = ["legal_name"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "siren"], name="creditor_unique_siren")
+            models.UniqueConstraint(
+                fields=["agency", "siren"],
+                name="creditor_unique_siren",
+                violation_error_message=_("Your agency already has a creditor with this SIREN."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -234,9 +240,15 @@ def transition_blockers(case: Case, name: str) -> list[str]:
 class Case(ConcurrentTransitionMixin, models.Model):
     """One debtor's unpaid invoices for one creditor, worked through the collection states."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="cases")
-    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="cases")
-    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="cases")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="cases", verbose_name=_("agency")
+    )
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("creditor")
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("debtor")
+    )
     reference = models.CharField(_("reference"), max_length=20)
     state = FSMField(
         _("state"), default=CaseState.NEW, choices=CaseState, protected=True, db_index=True
@@ -281,10 +293,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     # Where the case stands in its scenario; the sweep advances both with next_action_at.
     scenario = models.ForeignKey(
-        "dunning.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "dunning.Scenario",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scenario"),
     )
     next_step = models.ForeignKey(
-        "dunning.Step", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "dunning.Step",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("next step"),
     )
 
     objects = TenantManager()
@@ -295,9 +317,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-opened_at"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "reference"], name="case_unique_reference"),
+            models.UniqueConstraint(
+                fields=["agency", "reference"],
+                name="case_unique_reference",
+                violation_error_message=_("A case with this reference already exists."),
+            ),
             models.CheckConstraint(
                 name="case_paused_states_have_resume_state",
+                violation_error_message=_("A paused case must know the state it resumes in."),
                 condition=~models.Q(state__in=PAUSED_STATES) | ~models.Q(resume_state=""),
             ),
         ]
@@ -543,8 +570,12 @@ class Claim(models.Model):
         B2B = "b2b", _("Between professionals")
         CONSUMER = "consumer", _("Consumer")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="claims")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="claims", verbose_name=_("case")
+    )
     invoice_number = models.CharField(_("invoice number"), max_length=50)
     invoice_date = models.DateField(_("invoice date"))
     due_date = models.DateField(_("due date"))
@@ -573,15 +604,26 @@ class Claim(models.Model):
         verbose_name_plural = _("claims")
         ordering = ["due_date", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "invoice_number"], name="claim_unique_invoice"),
+            models.UniqueConstraint(
+                fields=["case", "invoice_number"],
+                name="claim_unique_invoice",
+                violation_error_message=_("This invoice is already in the case."),
+            ),
             models.CheckConstraint(
-                name="claim_principal_positive", condition=models.Q(principal__gt=0)
+                name="claim_principal_positive",
+                violation_error_message=_("The principal of an invoice must be above zero."),
+                condition=models.Q(principal__gt=0),
             ),
             models.CheckConstraint(
                 name="claim_due_after_invoice",
+                violation_error_message=_("The due date cannot come before the invoice date."),
                 condition=models.Q(due_date__gte=models.F("invoice_date")),
             ),
-            models.CheckConstraint(name="claim_currency_eur", condition=models.Q(currency="EUR")),
+            models.CheckConstraint(
+                name="claim_currency_eur",
+                violation_error_message=_("Only invoices in euros are handled."),
+                condition=models.Q(currency="EUR"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -597,8 +639,12 @@ class Payment(models.Model):
         DIRECT_DEBIT = "direct_debit", _("Direct debit")
         CHEQUE = "cheque", _("Cheque")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="payments", verbose_name=_("case")
+    )
     amount = models.DecimalField(
         _("amount"),
         max_digits=14,
@@ -626,7 +672,11 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["received_on", "pk"]
         constraints = [
-            models.CheckConstraint(name="payment_amount_positive", condition=models.Q(amount__gt=0))
+            models.CheckConstraint(
+                name="payment_amount_positive",
+                violation_error_message=_("A payment must be above zero."),
+                condition=models.Q(amount__gt=0),
+            )
         ]
 
     def __str__(self) -> str:
@@ -636,9 +686,15 @@ class Payment(models.Model):
 class PaymentDesignation(models.Model):
     """The invoices a debtor chose to pay; a tenant row like any other (agency on every row)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="designations")
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="designations", verbose_name=_("payment")
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="+", verbose_name=_("claim")
+    )
 
     objects = TenantManager()
     creditor_path = "payment__case__creditor"
@@ -647,7 +703,11 @@ class PaymentDesignation(models.Model):
         verbose_name = _("designated invoice")
         verbose_name_plural = _("designated invoices")
         constraints = [
-            models.UniqueConstraint(fields=["payment", "claim"], name="payment_designation_once")
+            models.UniqueConstraint(
+                fields=["payment", "claim"],
+                name="payment_designation_once",
+                violation_error_message=_("This invoice is already designated for this payment."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -667,11 +727,20 @@ class CaseEvent(models.Model):
         CREDITOR_NOTIFIED = "creditor_notified", _("Creditor notified")
         PRESCRIPTION_ALERT = "prescription_alert", _("Limitation date approaching")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     transition = models.CharField(_("transition"), max_length=30, blank=True)

@@ -1,4 +1,4 @@
-"""Request guards for the whole site: the second factor before any page."""
+"""Request guards for the whole site: the second factor before any page, readable 405s."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
 from django.urls import reverse
 
 from collectio import selectors
@@ -39,3 +40,18 @@ class TwoFactorMiddleware:
         if pending is None:
             return None
         return redirect_to_login(request.get_full_path(), reverse(TWO_FACTOR_PAGES[pending]))
+
+
+class MethodNotAllowedPageMiddleware:
+    """Django answers a GET on a POST-only URL with an empty 405: show a page instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed) and not response.content:
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response

@@ -8,12 +8,13 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from collectio.scoping import TenantManager
-from collectio.validators import validate_iban, validate_siren
+from collectio.validators import validate_french_postcode, validate_iban, validate_siren
 
 
 def new_webhook_secret() -> str:
@@ -32,6 +33,14 @@ class PostalAddress(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.country == "FR":
+            try:
+                validate_french_postcode(self.postcode)
+            except ValidationError as error:
+                raise ValidationError({"postcode": error}) from error
 
     @property
     def address_lines(self) -> list[str]:
@@ -207,8 +216,12 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """Ties a user to exactly one agency; the scope of every request comes from here only."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("agency")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role)
     creditor = models.ForeignKey(
         "cases.Creditor",
@@ -217,6 +230,7 @@ class Membership(models.Model):
         blank=True,
         related_name="memberships",
         help_text=_("Only for creditor users: the client company they belong to."),
+        verbose_name=_("creditor"),
     )
 
     objects = TenantManager()
@@ -248,18 +262,24 @@ class Membership(models.Model):
 class ReferenceSequence(models.Model):
     """Per-agency, per-prefix, per-year counter behind C-2026-000123 and L-2026-000123."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    prefix = models.CharField(max_length=2)
-    year = models.PositiveSmallIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    prefix = models.CharField(_("prefix"), max_length=2)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_value = models.PositiveIntegerField(_("last number given"), default=0)
 
     objects = TenantManager()
     creditor_path = None  # the agency's own bookkeeping: creditor users never see it
 
     class Meta:
+        verbose_name = _("reference sequence")
+        verbose_name_plural = _("reference sequences")
         constraints = [
             models.UniqueConstraint(
-                fields=["agency", "prefix", "year"], name="reference_sequence_unique"
+                fields=["agency", "prefix", "year"],
+                name="reference_sequence_unique",
+                violation_error_message=_("This reference counter already exists."),
             )
         ]
 

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "collectio.scoping.TenantScopeMiddleware",
+    "collectio.middleware.MethodNotAllowedPageMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by the backend into the login page.
     "axes.middleware.AxesMiddleware",
 ]

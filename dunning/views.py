@@ -28,10 +28,17 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def confirmation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
+    waiting = selectors.steps_awaiting_confirmation(membership=request.membership)
     try:
-        execution = selectors.steps_awaiting_confirmation(membership=request.membership).get(pk=pk)
-    except StepExecution.DoesNotExist as exc:
-        raise Http404 from exc
+        execution = waiting.get(pk=pk)
+    except StepExecution.DoesNotExist:
+        # Confirmed meanwhile (a double click, a colleague), cancelled, or never ours: the
+        # same answer for each, in the page.
+        messages.warning(
+            request,
+            _("This step is no longer waiting for confirmation: it was confirmed or cancelled."),
+        )
+        return render(request, "dunning/confirmation_list.html", {"waiting": waiting}, status=404)
     try:
         services.step_confirm(execution=execution, actor=request.user)
     except (ValidationError, PermissionDenied) as error:
