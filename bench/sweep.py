@@ -254,11 +254,9 @@ def build(cases: int, *, scatter: bool) -> Fixture:
             sql(
                 """
                 INSERT INTO dunning_stepexecution (agency_id, case_id, step_id, status,
-                    planned_for, executed_at, reasons, effects, effects_attempts,
-                    effects_updated_at)
+                    planned_for, executed_at, reasons)
                 SELECT agency_id, id, %(step1)s, 'done', accepted_at + interval '1 day',
-                    accepted_at + interval '1 day', '[]', 'done', 1,
-                    accepted_at + interval '1 day'
+                    accepted_at + interval '1 day', '[]'
                 FROM cases_case WHERE agency_id = %(agency)s
                 """,
                 params,
@@ -512,7 +510,7 @@ def verify(fixture: Fixture, *, step_executions: int) -> None:
 
 
 def purge_broker(broker: str) -> int:
-    """Drop the ``run_step_effects`` messages the sweeps queued (their rows are gone), but only
+    """Drop the outbox deliveries the sweeps queued (their rows are gone), but only
     from the bench's own Redis database: elsewhere they may share a queue with real work."""
     from collectio.celery import app
 

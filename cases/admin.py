@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from cases.models import Case, CaseEvent, Claim, Creditor
-from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
+from collectio.admin_site import ReadOnlyAdmin, TenantAdmin, TenantInline
 
 
 @admin.register(Creditor)
@@ -10,7 +10,7 @@ class CreditorAdmin(TenantAdmin):
     search_fields = ["legal_name", "siren"]
 
 
-class ClaimInline(admin.TabularInline):
+class ClaimInline(TenantInline):
     """Read-only: claims are written by cases.services so the case totals stay right."""
 
     model = Claim
@@ -20,6 +20,12 @@ class ClaimInline(admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -31,7 +31,9 @@ from debtors.models import Debtor
 class Creditor(PostalAddress):
     """The agency's client, and the written convention that empowers the agency (REQ-A2)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="creditors")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="creditors", verbose_name=_("agency")
+    )
     legal_name = models.CharField(_("legal name"), max_length=200)
     siren = models.CharField(_("SIREN"), max_length=9, validators=[validate_siren])
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
@@ -70,7 +72,7 @@ class Creditor(PostalAddress):
     handoff_requires_approval = models.BooleanField(
         _("judicial handoff needs the creditor's approval"), default=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = TenantManager()
     creditor_path = "pk"
@@ -80,7 +82,11 @@ class Creditor(PostalAddress):
         verbose_name_plural = _("creditors")
         ordering = ["legal_name"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "siren"], name="creditor_unique_siren")
+            models.UniqueConstraint(
+                fields=["agency", "siren"],
+                name="creditor_unique_siren",
+                violation_error_message=_("Your agency already has a creditor with this SIREN."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -234,9 +240,15 @@ def transition_blockers(case: Case, name: str) -> list[str]:
 class Case(ConcurrentTransitionMixin, models.Model):
     """One debtor's unpaid invoices for one creditor, worked through the collection states."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="cases")
-    creditor = models.ForeignKey(Creditor, on_delete=models.PROTECT, related_name="cases")
-    debtor = models.ForeignKey(Debtor, on_delete=models.PROTECT, related_name="cases")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="cases", verbose_name=_("agency")
+    )
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("creditor")
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="cases", verbose_name=_("debtor")
+    )
     reference = models.CharField(_("reference"), max_length=20)
     state = FSMField(
         _("state"), default=CaseState.NEW, choices=CaseState, protected=True, db_index=True
@@ -284,10 +296,20 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     # Where the case stands in its scenario; the sweep advances both with next_action_at.
     scenario = models.ForeignKey(
-        "dunning.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "dunning.Scenario",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scenario"),
     )
     next_step = models.ForeignKey(
-        "dunning.Step", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "dunning.Step",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("next step"),
     )
 
     objects = TenantManager()
@@ -298,9 +320,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-opened_at"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "reference"], name="case_unique_reference"),
+            models.UniqueConstraint(
+                fields=["agency", "reference"],
+                name="case_unique_reference",
+                violation_error_message=_("A case with this reference already exists."),
+            ),
             models.CheckConstraint(
                 name="case_paused_states_have_resume_state",
+                violation_error_message=_("A paused case must know the state it resumes in."),
                 condition=~models.Q(state__in=PAUSED_STATES) | ~models.Q(resume_state=""),
             ),
         ]
@@ -548,8 +575,12 @@ class Claim(models.Model):
         B2B = "b2b", _("Between professionals")
         CONSUMER = "consumer", _("Consumer")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="claims")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="claims", verbose_name=_("case")
+    )
     invoice_number = models.CharField(_("invoice number"), max_length=50)
     invoice_date = models.DateField(_("invoice date"))
     due_date = models.DateField(_("due date"))
@@ -578,15 +609,26 @@ class Claim(models.Model):
         verbose_name_plural = _("claims")
         ordering = ["due_date", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "invoice_number"], name="claim_unique_invoice"),
+            models.UniqueConstraint(
+                fields=["case", "invoice_number"],
+                name="claim_unique_invoice",
+                violation_error_message=_("This invoice is already in the case."),
+            ),
             models.CheckConstraint(
-                name="claim_principal_positive", condition=models.Q(principal__gt=0)
+                name="claim_principal_positive",
+                violation_error_message=_("The principal of an invoice must be above zero."),
+                condition=models.Q(principal__gt=0),
             ),
             models.CheckConstraint(
                 name="claim_due_after_invoice",
+                violation_error_message=_("The due date cannot come before the invoice date."),
                 condition=models.Q(due_date__gte=models.F("invoice_date")),
             ),
-            models.CheckConstraint(name="claim_currency_eur", condition=models.Q(currency="EUR")),
+            models.CheckConstraint(
+                name="claim_currency_eur",
+                violation_error_message=_("Only invoices in euros are handled."),
+                condition=models.Q(currency="EUR"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -624,16 +666,30 @@ class CaseEvent(models.Model):
         API_KEY = "api_key", _("API key")
         SYSTEM = "system", _("System")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
+    # Database defaults too: set-based inserts (the sweep's, the benches') name only what differs.
     actor_kind = models.CharField(
-        _("actor kind"), max_length=10, choices=ActorKind, default=ActorKind.SYSTEM
+        _("actor kind"),
+        max_length=10,
+        choices=ActorKind,
+        default=ActorKind.SYSTEM,
+        db_default=ActorKind.SYSTEM,
     )
-    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True, db_default="")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     transition = models.CharField(_("transition"), max_length=30, blank=True)
     from_state = models.CharField(_("from"), max_length=20, choices=CaseState, blank=True)

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from collectio import services
 from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
 from collectio.models import Agency, Membership, User
 from collectio.outbox import OutboxMessage
@@ -9,9 +14,29 @@ from collectio.outbox import OutboxMessage
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["legal_name", "siren", "city", "rc_policy_expires_on"]
+    list_display = ["legal_name", "siren", "city", "rc_policy_expires_on", "require_admin_2fa"]
     search_fields = ["legal_name", "siren"]
     prepopulated_fields = {"slug": ["legal_name"]}
+    readonly_fields = ["webhook_secret", "webhook_urls"]
+    actions = ["rotate_webhook_secret"]
+
+    @admin.display(description=_("webhook addresses"))
+    def webhook_urls(self, agency: Agency) -> str:
+        if not agency.pk:
+            return "-"
+        return format_html_join(
+            "",
+            "<div>{}: <code>{}</code></div>",
+            (
+                (_("registered mail"), reverse("notices:post_webhook", args=[agency.slug])),
+                (_("e-mail bounces"), reverse("notices:email_bounce_webhook", args=[agency.slug])),
+            ),
+        )
+
+    @admin.action(description=_("Draw a new webhook secret for the selected agencies"))
+    def rotate_webhook_secret(self, request: HttpRequest, queryset: QuerySet[Agency]) -> None:
+        for agency in queryset:
+            services.agency_rotate_webhook_secret(agency=agency)
 
 
 @admin.register(User)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from collectio.scoping import TenantManager
-from collectio.validators import validate_iban, validate_siren
+from collectio.validators import validate_french_postcode, validate_iban, validate_siren
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` then 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class PostalAddress(models.Model):
@@ -23,6 +33,14 @@ class PostalAddress(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.country == "FR":
+            try:
+                validate_french_postcode(self.postcode)
+            except ValidationError as error:
+                raise ValidationError({"postcode": error}) from error
 
     @property
     def address_lines(self) -> list[str]:
@@ -81,7 +99,21 @@ class Agency(PostalAddress):
         default=ImputationOrder.INTEREST_PRINCIPAL_INDEMNITY,
         help_text=_("C. civ. 1343-1 puts interest first; where the €40 goes is a choice."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    require_admin_2fa = models.BooleanField(
+        _("two-factor authentication required for administrators"),
+        default=False,
+        help_text=_("Agency administrators must enrol an authenticator app before anything else."),
+    )
+    webhook_secret = models.CharField(
+        _("webhook signing secret"),
+        max_length=100,
+        default=new_webhook_secret,
+        editable=False,
+        help_text=_(
+            "Shared with the postal and e-mail providers, who sign every delivery with it."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("agency")
@@ -114,10 +146,19 @@ class Agency(PostalAddress):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """One spelling per address: e-mails are compared without regard to case."""
+        return super().normalize_email(email).lower()
+
+    def get_by_natural_key(self, username: str) -> User:
+        # Login looks the address up case-insensitively, through the Lower("email") index.
+        return self.alias(email_ci=Lower("email")).get(email_ci=self.normalize_email(username))
+
     def _create(self, email: str, password: str | None, **fields: object) -> User:
         if not email:
             raise ValueError("An e-mail address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email, **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -145,9 +186,25 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_ci_unique",
+                violation_error_message=_("A user with this e-mail address already exists."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every write path stores the one spelling, not only forms that call clean().
+        self.email = type(self).objects.normalize_email(self.email)
+        super().save(*args, **kwargs)
 
 
 class Role(models.TextChoices):
@@ -159,8 +216,12 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """Ties a user to exactly one agency; the scope of every request comes from here only."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("agency")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role)
     creditor = models.ForeignKey(
         "cases.Creditor",
@@ -169,6 +230,7 @@ class Membership(models.Model):
         blank=True,
         related_name="memberships",
         help_text=_("Only for creditor users: the client company they belong to."),
+        verbose_name=_("creditor"),
     )
 
     objects = TenantManager()
@@ -179,6 +241,9 @@ class Membership(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="membership_creditor_iff_creditor_user",
+                violation_error_message=_(
+                    "A creditor user needs a creditor; the agency's staff have none."
+                ),
                 condition=(
                     models.Q(role="creditor_user", creditor__isnull=False)
                     | (~models.Q(role="creditor_user") & models.Q(creditor__isnull=True))
@@ -197,18 +262,24 @@ class Membership(models.Model):
 class ReferenceSequence(models.Model):
     """Per-agency, per-prefix, per-year counter behind C-2026-000123 and L-2026-000123."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    prefix = models.CharField(max_length=2)
-    year = models.PositiveSmallIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    prefix = models.CharField(_("prefix"), max_length=2)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_value = models.PositiveIntegerField(_("last number given"), default=0)
 
     objects = TenantManager()
     creditor_path = None  # the agency's own bookkeeping: creditor users never see it
 
     class Meta:
+        verbose_name = _("reference sequence")
+        verbose_name_plural = _("reference sequences")
         constraints = [
             models.UniqueConstraint(
-                fields=["agency", "prefix", "year"], name="reference_sequence_unique"
+                fields=["agency", "prefix", "year"],
+                name="reference_sequence_unique",
+                violation_error_message=_("This reference counter already exists."),
             )
         ]
 

@@ -49,7 +49,9 @@ class OutboxMessage(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    agency = models.ForeignKey("collectio.Agency", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(
+        "collectio.Agency", on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
     kind = models.CharField(_("kind"), max_length=60)
     key = models.CharField(
         _("idempotency key"),
@@ -75,7 +77,11 @@ class OutboxMessage(models.Model):
         verbose_name = _("side effect")
         verbose_name_plural = _("side effects")
         constraints = [
-            models.UniqueConstraint(fields=["agency", "kind", "key"], name="outbox_key_once")
+            models.UniqueConstraint(
+                fields=["agency", "kind", "key"],
+                name="outbox_key_once",
+                violation_error_message=_("This side effect was already decided."),
+            )
         ]
         indexes = [
             models.Index(

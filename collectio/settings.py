@@ -1,8 +1,10 @@
 """Settings come from the environment (12-factor); defaults suit the project-local services."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,6 +25,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
@@ -38,16 +45,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "collectio.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "collectio.scoping.TenantScopeMiddleware",
+    "collectio.middleware.MethodNotAllowedPageMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the backend into the login page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "collectio.urls"
@@ -78,9 +91,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "collectio.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes counts failures per address and e-mail, and refuses a locked-out pair.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login throttling: five wrong passwords for one e-mail from one address lock that pair out.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "collectio.views.axes_username"
+AXES_LOCKOUT_CALLABLE = "collectio.views.login_locked_out"
+# Two-factor authentication (TOTP, django-otp): the issuer authenticator apps show.
+OTP_TOTP_ISSUER = "Collectio"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -142,7 +169,6 @@ NOTICES_SMS_API_URL = env("NOTICES_SMS_API_URL", default="")
 NOTICES_SMS_API_TOKEN = env("NOTICES_SMS_API_TOKEN", default="")
 NOTICES_SMS_SENDER = env("NOTICES_SMS_SENDER", default="Info")
 NOTICES_PRINT_DROP_PREFIX = "print-drop"
-NOTICES_WEBHOOK_SECRET = env("NOTICES_WEBHOOK_SECRET", default="")
 if env("S3_BUCKET", default=""):
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -154,11 +180,38 @@ if env("S3_BUCKET", default=""):
         },
     }
 
+# HTTPS everywhere unless SECURE_COOKIES=False says the site is served over plain HTTP (tests, a
+# laptop): secure cookies, the redirect to HTTPS and HSTS (a year, subdomains, preload-ready).
+HTTPS_ONLY = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_PRELOAD = HTTPS_ONLY
+if env.bool("BEHIND_HTTPS_PROXY", default=False):
+    # Only behind a proxy that sets this header itself (and drops the client's own).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): pages load only their own static files; no inline script
+# or style anywhere (the QR code is inline SVG markup, not a style).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Celery: reliable delivery; PostgreSQL stays the source of truth (design.md "Escalation").
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:63799/0")
@@ -200,8 +253,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # WeasyPrint and fontTools narrate every render at INFO: keep their warnings only.
+    # WeasyPrint and fontTools narrate every render at INFO, django-axes every login attempt
+    # (lockouts are warnings): keep their warnings only.
     "loggers": {
-        name: {"level": "WARNING"} for name in ("weasyprint", "weasyprint.progress", "fontTools")
+        name: {"level": "WARNING"}
+        for name in ("weasyprint", "weasyprint.progress", "fontTools", "axes")
     },
 }

@@ -16,7 +16,9 @@ class Debtor(PostalAddress):
         PERSON = "person", _("Private person")
         PUBLIC = "public", _("Public body")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     name = models.CharField(_("name"), max_length=200, help_text=_("Legal name or surname."))
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -25,7 +27,7 @@ class Debtor(PostalAddress):
     consents_to_electronic_registered_mail = models.BooleanField(
         _("consents to electronic registered mail"), default=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = TenantManager()
     creditor_path = "cases__creditor"
@@ -43,6 +45,7 @@ class Debtor(PostalAddress):
                 fields=["agency", "siren"],
                 condition=~models.Q(siren=""),
                 name="debtor_unique_siren_per_agency",
+                violation_error_message=_("Your agency already has a debtor with this SIREN."),
             ),
         ]
 
@@ -67,8 +70,12 @@ class ContactPoint(models.Model):
         EMAIL = "email", _("E-mail")
         PHONE = "phone", _("Phone")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    debtor = models.ForeignKey(Debtor, on_delete=models.CASCADE, related_name="contact_points")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.CASCADE, related_name="contact_points", verbose_name=_("debtor")
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel)
     value = models.CharField(_("value"), max_length=254)
     is_professional = models.BooleanField(_("professional"), default=False)
@@ -82,7 +89,9 @@ class ContactPoint(models.Model):
         ordering = ["is_professional", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["debtor", "channel", "value"], name="contact_point_unique"
+                fields=["debtor", "channel", "value"],
+                name="contact_point_unique",
+                violation_error_message=_("This debtor already has this contact point."),
             )
         ]
 

@@ -1,9 +1,18 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
-from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
-from dunning.models import ReferenceRate, Scenario, Step, StepExecution, validate_step_order
+from collectio.admin_site import ReadOnlyAdmin, TenantAdmin, TenantInline
+from dunning.models import (
+    Channel,
+    ReferenceRate,
+    Scenario,
+    Step,
+    StepExecution,
+    validate_step_order,
+)
 
 
 @admin.register(ReferenceRate)
@@ -29,13 +38,35 @@ class StepFormSet(BaseInlineFormSet):
             raise ValidationError(error.messages) from error
 
 
-class StepInline(admin.TabularInline):
+class StepForm(forms.ModelForm):
+    """Channels are ticked from the list, not typed: no unknown channel can be entered."""
+
+    channels = forms.MultipleChoiceField(
+        label=_("channels"), choices=Channel.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Step
+        fields = [
+            "position",
+            "action",
+            "delay",
+            "delay_unit",
+            "channels",
+            "letter_template",
+            "payment_deadline_days",
+            "deadline_from_acknowledgement",
+            "requires_confirmation",
+        ]
+
+
+class StepInline(TenantInline):
     """Edits apply to open cases' future steps: a case points at its next step, not a copy."""
 
     model = Step
+    form = StepForm
     formset = StepFormSet
     extra = 0
-    exclude = ["agency"]
 
 
 @admin.register(Scenario)

@@ -32,9 +32,14 @@ class ReferenceRate(models.Model):
         verbose_name_plural = _("reference rates")
         ordering = ["-semester", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["semester", "kind"], name="reference_rate_unique"),
+            models.UniqueConstraint(
+                fields=["semester", "kind"],
+                name="reference_rate_unique",
+                violation_error_message=_("This semester already has a rate of this kind."),
+            ),
             models.CheckConstraint(
                 name="reference_rate_semester_format",
+                violation_error_message=_("A semester is written like 2026-S1 or 2026-S2."),
                 condition=models.Q(semester__regex=r"^\d{4}-S[12]$"),
             ),
         ]
@@ -62,6 +67,24 @@ ACTION_TRANSITION = {
 ACTION_RANK = {action: rank for rank, action in enumerate(Action)}
 
 
+class StepLetter(models.TextChoices):
+    """The letters a step can send; the values are the letters app's kinds (``LetterKind``)."""
+
+    FIRST_REMINDER = "first_reminder", _("First reminder")
+    SECOND_REMINDER = "second_reminder", _("Second reminder")
+    FORMAL_NOTICE = "formal_notice", _("Formal notice")
+    JUDICIAL_HANDOFF = "judicial_handoff", _("Judicial handoff notice")
+
+
+# The letters each action may send; none names the default.
+ACTION_LETTERS = {
+    Action.REMINDER: (StepLetter.FIRST_REMINDER, StepLetter.SECOND_REMINDER),
+    Action.PHONE_FOLLOWUP: (),
+    Action.FORMAL_NOTICE: (StepLetter.FORMAL_NOTICE,),
+    Action.JUDICIAL_HANDOFF: (StepLetter.JUDICIAL_HANDOFF,),
+}
+
+
 class Channel(models.TextChoices):
     LETTER = "letter", _("Letter")
     REGISTERED_LETTER = "registered_letter", _("Registered letter with acknowledgement")
@@ -73,7 +96,9 @@ class Channel(models.TextChoices):
 class Scenario(models.Model):
     """An agency's escalation policy; a creditor may have its own."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="scenarios")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="scenarios", verbose_name=_("agency")
+    )
     creditor = models.ForeignKey(
         "cases.Creditor",
         on_delete=models.CASCADE,
@@ -81,6 +106,7 @@ class Scenario(models.Model):
         blank=True,
         related_name="scenarios",
         help_text=_("Leave empty for an agency-wide scenario."),
+        verbose_name=_("creditor"),
     )
     name = models.CharField(_("name"), max_length=100)
     is_default = models.BooleanField(_("agency default"), default=False)
@@ -96,11 +122,13 @@ class Scenario(models.Model):
                 fields=["agency"],
                 condition=models.Q(is_default=True),
                 name="scenario_one_default_per_agency",
+                violation_error_message=_("Your agency already has a default scenario."),
             ),
             models.UniqueConstraint(
                 fields=["creditor"],
                 condition=models.Q(creditor__isnull=False),
                 name="scenario_one_per_creditor",
+                violation_error_message=_("This creditor already has its own scenario."),
             ),
         ]
 
@@ -116,8 +144,12 @@ class DelayUnit(models.TextChoices):
 class Step(models.Model):
     """One step of a scenario: what to do, how long after the previous one, through what."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="steps")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    scenario = models.ForeignKey(
+        Scenario, on_delete=models.CASCADE, related_name="steps", verbose_name=_("scenario")
+    )
     position = models.PositiveSmallIntegerField(_("position"))
     action = models.CharField(_("action"), max_length=20, choices=Action)
     delay = models.PositiveSmallIntegerField(
@@ -133,7 +165,13 @@ class Step(models.Model):
     channels = ArrayField(
         models.CharField(max_length=20, choices=Channel), verbose_name=_("channels"), default=list
     )
-    letter_template = models.CharField(_("letter template"), max_length=50, blank=True)
+    letter_template = models.CharField(
+        _("letter template"),
+        max_length=50,
+        blank=True,
+        choices=StepLetter,
+        help_text=_("Empty: the first reminder, then the second, as the case's history says."),
+    )
     payment_deadline_days = models.PositiveSmallIntegerField(
         _("payment deadline (days)"),
         default=8,
@@ -155,7 +193,11 @@ class Step(models.Model):
         verbose_name_plural = _("steps")
         ordering = ["scenario", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["scenario", "position"], name="step_unique_position")
+            models.UniqueConstraint(
+                fields=["scenario", "position"],
+                name="step_unique_position",
+                violation_error_message=_("Two steps of a scenario cannot have the same position."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -166,6 +208,17 @@ class Step(models.Model):
         return ACTION_TRANSITION[Action(self.action)]
 
     def clean(self) -> None:
+        if (
+            self.action in Action.values
+            and self.letter_template
+            and self.letter_template not in ACTION_LETTERS[Action(self.action)]
+        ):
+            raise ValidationError(
+                {
+                    "letter_template": _("A “%(action)s” step cannot send this letter.")
+                    % {"action": Action(self.action).label}
+                }
+            )
         if (
             self.action == Action.FORMAL_NOTICE
             and self.deadline_from_acknowledgement
@@ -201,20 +254,36 @@ class StepExecution(models.Model):
         BLOCKED = "blocked", _("Blocked")
         CANCELLED = "cancelled", _("Cancelled")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="step_executions")
-    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="executions")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.CASCADE,
+        related_name="step_executions",
+        verbose_name=_("case"),
+    )
+    step = models.ForeignKey(
+        Step, on_delete=models.PROTECT, related_name="executions", verbose_name=_("step")
+    )
     status = models.CharField(_("status"), max_length=30, choices=Status)
     planned_for = models.DateTimeField(_("planned for"))
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
+
     objects = TenantManager()
     creditor_path = "case__creditor"
 
     class Meta:
         verbose_name = _("step execution")
         verbose_name_plural = _("step executions")
-        constraints = [models.UniqueConstraint(fields=["case", "step"], name="step_execution_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "step"],
+                name="step_execution_once",
+                violation_error_message=_("This step was already carried out for this case."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}/{self.step_id} {self.status}"

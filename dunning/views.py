@@ -27,7 +27,18 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def confirmation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    execution = access_step_execution(request.membership, pk)
+    _staff_only(request)
+    try:
+        execution = access_step_execution(request.membership, pk)
+    except Http404:
+        # Confirmed meanwhile (a double click, a colleague), cancelled, or never ours: the
+        # same answer for each, in the page.
+        messages.warning(
+            request,
+            _("This step is no longer waiting for confirmation: it was confirmed or cancelled."),
+        )
+        waiting = selectors.steps_awaiting_confirmation(membership=request.membership)
+        return render(request, "dunning/confirmation_list.html", {"waiting": waiting}, status=404)
     try:
         services.step_confirm(execution=execution, actor=request.user)
     except (ValidationError, PermissionDenied) as error:

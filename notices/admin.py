@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
+from collectio.admin_site import DocumentAdmin, ReadOnlyAdmin, TenantAdmin
 from notices import services
 from notices.models import CallTask, JudicialDossier, LetterTemplate, Notice, PrintBatch
 from notices.selectors import LetterBlocked
@@ -22,7 +22,7 @@ class LetterTemplateAdmin(TenantAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin):
+class NoticeAdmin(DocumentAdmin):
     list_display = [
         "reference",
         "kind",
@@ -39,6 +39,9 @@ class NoticeAdmin(ReadOnlyAdmin):
     list_select_related = ["case"]
     actions = ["retry"]
 
+    def document_filename(self, obj: Notice) -> str:
+        return f"{obj.reference}.pdf"
+
     @admin.action(description=_("Retry the selected failed notices"))
     def retry(self, request: HttpRequest, queryset: QuerySet[Notice]) -> None:
         for notice in queryset.filter(status=Notice.Status.FAILED):
@@ -49,7 +52,7 @@ class NoticeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PrintBatch)
-class PrintBatchAdmin(ReadOnlyAdmin):
+class PrintBatchAdmin(DocumentAdmin):
     list_display = ["created_at", "letter_count", "page_count", "submitted_at"]
 
 
@@ -60,5 +63,5 @@ class CallTaskAdmin(ReadOnlyAdmin):
 
 
 @admin.register(JudicialDossier)
-class JudicialDossierAdmin(ReadOnlyAdmin):
+class JudicialDossierAdmin(DocumentAdmin):
     list_display = ["case", "statement_on", "page_count", "created_at"]

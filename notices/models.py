@@ -66,7 +66,9 @@ class LetterTemplate(models.Model):
     is inserted into them, escaped. The linter refuses forbidden wording (REQ-A9) on save.
     """
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="letter_templates")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="letter_templates", verbose_name=_("agency")
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=LetterKind)
     body = models.TextField(
         _("wording"),
@@ -86,7 +88,13 @@ class LetterTemplate(models.Model):
         verbose_name = _("letter template")
         verbose_name_plural = _("letter templates")
         constraints = [
-            models.UniqueConstraint(fields=["agency", "kind"], name="letter_template_unique_kind")
+            models.UniqueConstraint(
+                fields=["agency", "kind"],
+                name="letter_template_unique_kind",
+                violation_error_message=_(
+                    "Your agency already has a wording for this kind of letter: change that one."
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -110,7 +118,9 @@ class NoticeImmutableError(Exception):
 class PrintBatch(models.Model):
     """One day's letters to print, as one PDF behind a cover index, handed to the post backend."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     pdf = models.FileField(_("PDF"), upload_to="print-batches/", blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
@@ -141,10 +151,19 @@ class Notice(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    creditor = models.ForeignKey("cases.Creditor", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    creditor = models.ForeignKey(
+        "cases.Creditor", on_delete=models.PROTECT, related_name="+", verbose_name=_("creditor")
+    )
     case = models.ForeignKey(
-        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notices",
+        verbose_name=_("case"),
     )
     step_execution = models.ForeignKey(
         "dunning.StepExecution",
@@ -152,6 +171,7 @@ class Notice(models.Model):
         null=True,
         blank=True,
         related_name="notices",
+        verbose_name=_("step execution"),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=LetterKind)
     channel = models.CharField(_("channel"), max_length=30, choices=Channel)
@@ -181,7 +201,12 @@ class Notice(models.Model):
     body = models.TextField(_("message text"), blank=True)
     rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
     print_batch = models.ForeignKey(
-        PrintBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+        PrintBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notices",
+        verbose_name=_("print batch"),
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_reference = models.CharField(_("provider reference"), max_length=200, blank=True)
@@ -193,7 +218,12 @@ class Notice(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     objects = TenantManager()
@@ -209,24 +239,32 @@ class Notice(models.Model):
         verbose_name_plural = _("notices")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "reference"], name="notice_unique_reference"),
+            models.UniqueConstraint(
+                fields=["agency", "reference"],
+                name="notice_unique_reference",
+                violation_error_message=_("A notice with this reference already exists."),
+            ),
             models.UniqueConstraint(
                 fields=["step_execution", "channel"],
                 condition=models.Q(step_execution__isnull=False),
                 name="notice_once_per_step_channel",
+                violation_error_message=_("This step already sent a notice on this channel."),
             ),
             models.CheckConstraint(
                 name="notice_case_unless_remittance",
+                violation_error_message=_("Only a remittance statement has no case."),
                 condition=models.Q(case__isnull=False) | models.Q(kind="remittance_statement"),
             ),
             # Nothing is rendered or sent that was not produced.
             models.CheckConstraint(
                 name="notice_rendered_was_produced",
+                violation_error_message=_("A rendered or sent notice must have its document."),
                 condition=~models.Q(status__in=["rendered", "sent"])
                 | (models.Q(rendered_at__isnull=False) & (~models.Q(pdf="") | ~models.Q(body=""))),
             ),
             models.CheckConstraint(
                 name="notice_sent_has_date",
+                violation_error_message=_("A sent notice must have its sending date."),
                 condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
             ),
         ]
@@ -299,10 +337,17 @@ class CallTask(models.Model):
         OPEN = "open", _("To call")
         DONE = "done", _("Done")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="call_tasks")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="call_tasks", verbose_name=_("case")
+    )
     step_execution = models.OneToOneField(
-        "dunning.StepExecution", on_delete=models.PROTECT, related_name="call_task"
+        "dunning.StepExecution",
+        on_delete=models.PROTECT,
+        related_name="call_task",
+        verbose_name=_("step execution"),
     )
     script = models.TextField(_("call script"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
@@ -324,8 +369,12 @@ class CallTask(models.Model):
 class JudicialDossier(models.Model):
     """The bundle handed to the judicial partner, and the injonction-de-payer data (REQ-E4)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="dossiers")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("case")
+    )
     statement_on = models.DateField(_("statement date"))
     pdf = models.FileField(_("PDF"), upload_to="dossiers/")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -333,7 +382,12 @@ class JudicialDossier(models.Model):
     request_data = models.JSONField(_("injonction de payer data"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     objects = TenantManager()
@@ -346,3 +400,37 @@ class JudicialDossier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.created_at:%Y-%m-%d}"
+
+
+class WebhookDelivery(models.Model):
+    """A provider's delivery (Standard Webhooks ``webhook-id``) already applied: never twice."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    delivery_id = models.CharField(_("delivery id"), max_length=100)
+    endpoint = models.CharField(_("endpoint"), max_length=30)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    notice = models.ForeignKey(
+        Notice,
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+        verbose_name=_("notice"),
+    )
+
+    objects = TenantManager()
+    creditor_path = None  # provider plumbing: creditor users never see it
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "delivery_id"],
+                name="webhook_delivery_once",
+                violation_error_message=_("This delivery was already received."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.delivery_id}"

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +44,7 @@ from notices.models import (
     LetterKind,
     Notice,
     PrintBatch,
+    WebhookDelivery,
 )
 from notices.rendering import merge_pdfs, render_letter, render_page
 from notices.selectors import LetterBlocked
@@ -647,6 +648,14 @@ def notice_record_acknowledgement(
     from dunning.services import case_record_notice_receipt
 
     notice = _registered(notice)
+    if notice.acknowledged_on == received_on:
+        return notice  # the same AR told twice: nothing new
+    if notice.acknowledged_on is not None:
+        # The first AR recorded starts the legal periods; a later message never moves them.
+        raise ValidationError(
+            _("The acknowledgement of receipt is already recorded, dated %(date)s.")
+            % {"date": shortdate(notice.acknowledged_on)}
+        )
     if not timezone.localdate(notice.sent_at) <= received_on <= timezone.localdate():
         raise ValidationError(_("The acknowledgement date must be between sending and today."))
     notice.acknowledged_on = received_on
@@ -675,6 +684,50 @@ def notice_record_bounce(*, notice: Notice, reason: str, at: datetime | None = N
     if notice.case_id is not None:
         events.letter_bounced(case=notice.case, notice=notice, reason=notice.bounce_reason)
     return notice
+
+
+class DuplicateDelivery(Exception):
+    """A provider delivery already applied: its effects are not applied again."""
+
+
+def _delivery_once(notice: Notice, delivery_id: str, endpoint: str) -> None:
+    """Record the delivery id, in the caller's transaction: it stays only if the effects do."""
+    try:
+        with transaction.atomic():
+            WebhookDelivery.objects.create(
+                agency_id=notice.agency_id,
+                delivery_id=delivery_id,
+                endpoint=endpoint,
+                notice=notice,
+            )
+    except IntegrityError as exc:
+        raise DuplicateDelivery(delivery_id) from exc
+
+
+@transaction.atomic
+def post_webhook_apply(
+    *,
+    notice: Notice,
+    delivery_id: str,
+    tracking_number: str = "",
+    acknowledged_on: date | None = None,
+) -> Notice:
+    """What the registered-mail provider tells once per delivery: the tracking number of a
+    posted letter, then the date it was presented or delivered."""
+    _delivery_once(notice, delivery_id, "post")
+    if tracking_number and tracking_number != notice.tracking_number:
+        notice = notice_record_tracking(notice=notice, tracking_number=tracking_number, actor=None)
+    if acknowledged_on is not None:
+        notice = notice_record_acknowledgement(
+            notice=notice, received_on=acknowledged_on, actor=None
+        )
+    return notice
+
+
+@transaction.atomic
+def email_bounce_webhook_apply(*, notice: Notice, delivery_id: str, reason: str) -> Notice:
+    _delivery_once(notice, delivery_id, "email_bounce")
+    return notice_record_bounce(notice=notice, reason=reason)
 
 
 @transaction.atomic

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import (
@@ -23,14 +20,17 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_scopes import scopes_disabled
+from rest_framework import serializers
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from cases.access import access_case
 from cases.models import Case
+from collectio.models import Agency
 from collectio.scoping import tenant_scope
 from notices import selectors, services
 from notices.access import access_notice
 from notices.models import LetterKind, Notice
+from notices.serializers import EmailBounceSerializer, PostEventSerializer
 
 
 def _staff_case(request: HttpRequest, pk: int) -> Case:
@@ -85,72 +85,101 @@ def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workspace:detail", pk=notice.case_id)
 
 
-# --- provider webhooks: signed, cross-tenant lookups said so, then the notice's scope --------
-def _signed_payload(request: HttpRequest) -> dict[str, Any] | None:
-    secret = getattr(settings, "NOTICES_WEBHOOK_SECRET", "")
-    expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
-    given = request.headers.get("X-Collectio-Signature", "").removeprefix("sha256=")
-    if not secret or not hmac.compare_digest(expected, given):
-        return None
+# --- provider webhooks ------------------------------------------------------------------------
+# Standard Webhooks: each delivery carries an id, a timestamp and an HMAC of both with the body,
+# under the agency's own secret; deliveries older than five minutes are refused, and an id is
+# applied once (WebhookDelivery). Errors are RFC 9457 problem documents.
+
+
+def _problem(status: int, title: str, **extra: Any) -> JsonResponse:
+    return JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, **extra},
+        status=status,
+        content_type="application/problem+json",
+    )
+
+
+class _Refused(Exception):
+    def __init__(self, response: JsonResponse) -> None:
+        self.response = response
+
+
+def _verified_payload(
+    request: HttpRequest, agency_slug: str, serializer_class: type[serializers.Serializer]
+) -> tuple[Agency, str, dict[str, Any]]:
+    """The agency, the delivery id and the checked body of a signed, recent delivery."""
+    agency = Agency.objects.filter(slug=agency_slug).first()
     try:
-        payload = json.loads(request.body)
-    except ValueError:
-        return None
-    return payload if isinstance(payload, dict) else None
+        body = request.body.decode()
+        if agency is None:  # answered as a bad signature: agencies are not enumerable
+            raise WebhookVerificationError("unknown agency")
+        Webhook(agency.webhook_secret).verify(body, dict(request.headers), json_parse=False)
+    except (WebhookVerificationError, ValueError) as exc:
+        raise _Refused(_problem(403, "Bad signature or stale delivery")) from exc
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise _Refused(_problem(400, "Body is not JSON")) from exc
+    serializer = serializer_class(data=data) if isinstance(data, dict) else None
+    if serializer is None or not serializer.is_valid():
+        errors = serializer.errors if serializer is not None else ["a JSON object is expected"]
+        raise _Refused(_problem(400, "Invalid body", errors=errors))
+    return agency, request.headers["webhook-id"], serializer.validated_data
 
 
-def _find_notice(**lookup: str) -> Notice | None:
-    """Providers know a tracking number or a Message-ID, not an agency: look across tenants."""
-    if not all(lookup.values()):
-        return None
-    with scopes_disabled():
-        return Notice.objects.filter(**lookup).first()
-
-
-@csrf_exempt
-@require_POST
-def post_webhook(request: HttpRequest) -> JsonResponse:
-    """The registered-mail provider: ``{"notice_id", "tracking_number"}`` once posted (the id
-    comes from the batch manifest), then ``{"tracking_number", "acknowledged_on"}`` once the
-    letter was presented or delivered."""
-    payload = _signed_payload(request)
-    if payload is None:
-        return JsonResponse({"error": "bad signature or body"}, status=403)
-    tracking = str(payload.get("tracking_number", ""))
-    if "notice_id" in payload:
-        notice = _find_notice(pk=str(payload["notice_id"]))
-    else:
-        notice = _find_notice(tracking_number=tracking)
-    if notice is None:
-        return JsonResponse({"error": "unknown notice"}, status=404)
-    with tenant_scope(notice.agency_id):
+def _apply(agency: Agency, delivery_id: str, lookup: dict[str, Any], apply: Any) -> JsonResponse:
+    """Find the notice in the agency's own scope, then apply the delivery once."""
+    with tenant_scope(agency.pk):
+        notice = Notice.objects.filter(agency=agency, **lookup).first()
+        if notice is None:
+            return _problem(404, "Unknown notice")
         try:
-            if "notice_id" in payload:
-                services.notice_record_tracking(notice=notice, tracking_number=tracking, actor=None)
-            if payload.get("acknowledged_on"):
-                services.notice_record_acknowledgement(
-                    notice=notice,
-                    received_on=date.fromisoformat(str(payload["acknowledged_on"])),
-                    actor=None,
-                )
-        except (ValueError, ValidationError) as exc:
-            return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"notice": notice.reference})
-
-
-@csrf_exempt
-@require_POST
-def email_bounce_webhook(request: HttpRequest) -> JsonResponse:
-    """The e-mail provider: ``{"message_id", "reason"}`` when a message bounced."""
-    payload = _signed_payload(request)
-    if payload is None:
-        return JsonResponse({"error": "bad signature or body"}, status=403)
-    notice = _find_notice(provider_reference=str(payload.get("message_id", "")))
-    if notice is None:
-        return JsonResponse({"error": "unknown message"}, status=404)
-    with tenant_scope(notice.agency_id):
-        try:
-            services.notice_record_bounce(notice=notice, reason=str(payload.get("reason", "")))
+            notice = apply(notice)
+        except services.DuplicateDelivery:
+            return _problem(409, "Delivery already received", delivery_id=delivery_id)
         except ValidationError as exc:
-            return JsonResponse({"error": str(exc)}, status=400)
+            return _problem(400, "Refused", detail=" ".join(exc.messages))
     return JsonResponse({"notice": notice.reference})
+
+
+@csrf_exempt
+@require_POST
+def post_webhook(request: HttpRequest, agency_slug: str) -> JsonResponse:
+    """The registered-mail provider: tracking number once posted, then the AR date."""
+    try:
+        agency, delivery_id, data = _verified_payload(request, agency_slug, PostEventSerializer)
+    except _Refused as refused:
+        return refused.response
+    if "notice_id" in data:
+        lookup: dict[str, Any] = {"pk": data["notice_id"]}
+    else:
+        lookup = {"tracking_number": data["tracking_number"]}
+    return _apply(
+        agency,
+        delivery_id,
+        lookup,
+        lambda notice: services.post_webhook_apply(
+            notice=notice,
+            delivery_id=delivery_id,
+            tracking_number=data.get("tracking_number", ""),
+            acknowledged_on=data.get("acknowledged_on"),
+        ),
+    )
+
+
+@csrf_exempt
+@require_POST
+def email_bounce_webhook(request: HttpRequest, agency_slug: str) -> JsonResponse:
+    """The e-mail provider: ``{"message_id", "reason"}`` when a message bounced."""
+    try:
+        agency, delivery_id, data = _verified_payload(request, agency_slug, EmailBounceSerializer)
+    except _Refused as refused:
+        return refused.response
+    return _apply(
+        agency,
+        delivery_id,
+        {"provider_reference": data["message_id"]},
+        lambda notice: services.email_bounce_webhook_apply(
+            notice=notice, delivery_id=delivery_id, reason=data["reason"]
+        ),
+    )

@@ -25,8 +25,12 @@ class Payment(models.Model):
         DIRECT_DEBIT = "direct_debit", _("Direct debit")
         CHEQUE = "cheque", _("Cheque")
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="payments", verbose_name=_("case")
+    )
     amount = models.DecimalField(
         _("amount"),
         max_digits=14,
@@ -55,7 +59,11 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["received_on", "pk"]
         constraints = [
-            models.CheckConstraint(name="payment_amount_positive", condition=models.Q(amount__gt=0))
+            models.CheckConstraint(
+                name="payment_amount_positive",
+                violation_error_message=_("A payment must be above zero."),
+                condition=models.Q(amount__gt=0),
+            )
         ]
 
     def __str__(self) -> str:
@@ -65,9 +73,15 @@ class Payment(models.Model):
 class PaymentDesignation(models.Model):
     """The invoices a debtor chose to pay; a tenant row like any other (agency on every row)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="designations")
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="designations", verbose_name=_("payment")
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="+", verbose_name=_("claim")
+    )
 
     objects = TenantManager()
     creditor_path = "payment__case__creditor"
@@ -77,7 +91,11 @@ class PaymentDesignation(models.Model):
         verbose_name = _("designated invoice")
         verbose_name_plural = _("designated invoices")
         constraints = [
-            models.UniqueConstraint(fields=["payment", "claim"], name="payment_designation_once")
+            models.UniqueConstraint(
+                fields=["payment", "claim"],
+                name="payment_designation_once",
+                violation_error_message=_("This invoice is already designated for this payment."),
+            )
         ]
 
     def __str__(self) -> str:

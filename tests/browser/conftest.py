@@ -44,4 +44,4 @@ def log_in(page: Page, base_url: str, email: str, password: str = "secret-pass-1
     page.goto(f"{base_url}/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")

@@ -35,6 +35,7 @@ from notices.models import (
     LetterTemplate,
     Notice,
     PrintBatch,
+    WebhookDelivery,
 )
 from payments.models import Payment
 from tests import factories
@@ -129,7 +130,7 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             agency=agency, case=case, step_execution=execution, script="Appeler le débiteur."
         )
         batch = PrintBatch.objects.create(agency=agency)
-        Notice.objects.create(
+        notice = Notice.objects.create(
             agency=agency, creditor=creditor, case=case, kind=LetterKind.FIRST_REMINDER,
             channel=Channel.LETTER, reference=f"L-{name[-3:]}", statement_on=date(2026, 1, 5),
             print_batch=batch,
@@ -141,6 +142,9 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             agency=agency, case=case, statement_on=date(2026, 1, 5), pdf="dossiers/x.pdf",
             sha256="0" * 64, page_count=1, request_data={},
         )  # fmt: skip
+        WebhookDelivery.objects.create(
+            agency=agency, delivery_id=f"msg_{case.pk}", endpoint="post", notice=notice
+        )
         OutboxMessage.objects.create(
             agency=agency, kind="step_effects", key=f"case:{case.pk}", case_id=case.pk
         )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from cases.models import Creditor
 from collectio.models import Agency
 from collectio.validators import (
+    validate_french_postcode,
     validate_iban,
     validate_siren,
     validate_siret,
@@ -39,6 +40,48 @@ CASES = [
         validate_iban,
         ["FR7630006000011234567890189", "DE89370400440532013000", "GB82WEST12345698765432"],
         ["FR7630006000011234567890188", "FR76300060000112345678901", "NOTANIBAN"],
+    ),
+    (
+        validate_french_postcode,
+        # Paris, Ain, Val-d'Oise, Ajaccio and Bastia (Corsica: 20xxx), the five overseas
+        # departments and Saint-Pierre-et-Miquelon, Saint-Barthélemy (971), TAAF, Wallis,
+        # Polynésie, Nouvelle-Calédonie.
+        [
+            "75002",
+            "01000",
+            "95000",
+            "20000",
+            "20200",
+            "97100",
+            "97200",
+            "97300",
+            "97400",
+            "97500",
+            "97600",
+            "97133",
+            "98404",
+            "98600",
+            "98714",
+            "98800",
+        ],
+        # Too short or long, department 00 or 96, no 977/978 (they use 971), Monaco (980),
+        # 985 and 989, "2A" is a department code not a postcode, spaces, empty.
+        [
+            "7500",
+            "750021",
+            "00100",
+            "96000",
+            "97700",
+            "97800",
+            "98000",
+            "98500",
+            "98900",
+            "99000",
+            "2A000",
+            "75 002",
+            "ABCDE",
+            "",
+        ],
     ),
 ]
 
@@ -132,3 +175,19 @@ def test_agency_and_debtor_report_bad_identifiers(alpha_scope):
         city="Paris",
     )
     assert set(_field_errors(debtor)) == {"siren"}
+
+
+def test_a_french_address_needs_a_french_postcode_a_foreign_one_does_not(alpha_scope):
+    world = alpha_scope
+    debtor = Debtor(
+        agency=world.agency,
+        kind=Debtor.Kind.PERSON,
+        name="Durand",
+        first_name="Léa",
+        address_line1="1 rue de la Paix",
+        postcode="7502",
+        city="Paris",
+    )
+    assert set(_field_errors(debtor)) == {"postcode"}
+    debtor.country, debtor.postcode, debtor.city = "BE", "1000", "Bruxelles"
+    debtor.full_clean()

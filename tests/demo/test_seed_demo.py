@@ -113,7 +113,9 @@ def test_agency_and_creditors_may_send_letters(demo):
 
 @pytest.mark.parametrize("email", [u.email for u in USERS])
 def test_demo_users_log_in(demo, client, email):
-    assert client.login(email=email, password=PASSWORD)
+    response = client.post(reverse("login"), {"username": email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"]
 
 
 def test_roles_and_creditor_users(demo):
@@ -176,7 +178,7 @@ def test_debtors_are_companies_with_siren_or_persons(demo):
 
 
 def test_creditor_user_sees_only_its_creditors_cases(demo, client):
-    client.login(email="client1@demo.collectio.fr", password=PASSWORD)
+    client.post(reverse("login"), {"username": "client1@demo.collectio.fr", "password": PASSWORD})
     membership = Membership.objects.get(user__email="client1@demo.collectio.fr")
     page = client.get(reverse("workspace:list")).content.decode()
     own = Case.objects.filter(creditor=membership.creditor)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 from datetime import date
 
 import pytest
@@ -86,59 +84,6 @@ def test_download_is_404_across_tenants_and_creditors(client, world, rendered, w
     assert client.get(reverse("notices:download", args=[rendered.pk])).status_code == 404
 
 
-SECRET = "s3cret"
-
-
-def signed(client, name: str, payload: dict, secret: str = SECRET):
-    body = json.dumps(payload).encode()
-    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return client.post(
-        reverse(f"notices:{name}"),
-        body,
-        content_type="application/json",
-        headers={"X-Collectio-Signature": f"sha256={signature}"},
-    )
-
-
-def test_post_webhook_records_tracking_then_acknowledgement(client, settings, world, case):
-    from notices import services
-
-    settings.NOTICES_WEBHOOK_SECRET = SECRET
-    settings.NOTICES_POST_BACKEND = "notices.channels.post.PrintDropBackend"
-    sent_first_letter(case, date(2026, 2, 2))
-    notice = services.notice_render(
-        notice=services.notice_create(
-            case=case,
-            kind=LetterKind.SECOND_REMINDER,
-            channel=Channel.REGISTERED_LETTER,
-            actor=None,
-        )
-    )
-    services.print_batch_run(agency_id=case.agency_id)
-    notice.refresh_from_db()
-    assert notice.status == Notice.Status.SENT and notice.tracking_number == ""
-
-    assert signed(client, "post_webhook", {"notice_id": notice.pk}, "wrong").status_code == 403
-    response = signed(
-        client, "post_webhook", {"notice_id": notice.pk, "tracking_number": "1A12345678901"}
-    )
-    assert response.status_code == 200
-    response = signed(
-        client,
-        "post_webhook",
-        {"tracking_number": "1A12345678901", "acknowledged_on": "2026-03-02"},
-    )
-    assert response.json() == {"notice": notice.reference}
-    notice.refresh_from_db()
-    assert (notice.tracking_number, notice.acknowledged_on) == ("1A12345678901", date(2026, 3, 2))
-    assert (
-        signed(
-            client, "post_webhook", {"tracking_number": "nope", "acknowledged_on": "2026-03-02"}
-        ).status_code
-        == 404
-    )
-
-
 def test_agent_types_the_acknowledgement_date(client, world, case):
     from notices import services
 
@@ -162,31 +107,3 @@ def test_agent_types_the_acknowledgement_date(client, world, case):
     assert client.post(url, {"received_on": "2026-03-02"}).status_code == 302
     notice.refresh_from_db()
     assert notice.acknowledged_on == date(2026, 3, 2)
-
-
-def test_email_bounce_webhook(client, settings, case):
-    settings.NOTICES_WEBHOOK_SECRET = SECRET
-    notice = sent_first_letter(case, date(2026, 2, 2))
-    email = Notice.objects.create(
-        agency_id=case.agency_id,
-        creditor=case.creditor,
-        case=case,
-        kind=notice.kind,
-        channel=Channel.EMAIL,
-        reference="L-2026-900001",
-        statement_on=notice.statement_on,
-        status=Notice.Status.SENT,
-        body="x",
-        rendered_at=notice.sent_at,
-        sent_at=notice.sent_at,
-        provider_reference="<abc@collectio>",
-    )
-    response = signed(
-        client,
-        "email_bounce_webhook",
-        {"message_id": "<abc@collectio>", "reason": "550 unknown user"},
-    )
-    assert response.status_code == 200
-    email.refresh_from_db()
-    assert email.bounce_reason == "550 unknown user"
-    assert signed(client, "email_bounce_webhook", {"message_id": ""}).status_code == 404

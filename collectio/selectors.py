@@ -1,0 +1,36 @@
+"""Reads about accounts: which second factor a user has and whether it is required."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from collectio.models import Role
+
+
+def two_factor_device(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
+    """The user's authenticator (a confirmed one, or the one being enrolled)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
+
+
+def two_factor_required(user: Any) -> bool:
+    """Agency administrators must use a second factor when their agency asks for it."""
+    membership = getattr(user, "membership", None)
+    return bool(
+        membership is not None
+        and membership.role == Role.ADMIN
+        and membership.agency.require_admin_2fa
+    )
+
+
+def two_factor_pending(user: Any) -> str | None:
+    """What a logged-in user still owes before reaching any page: ``"verify"`` (a code),
+    ``"enrol"`` (an authenticator the agency requires) or ``None``."""
+    if not user.is_authenticated or user.is_verified():
+        return None
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return "verify"
+    if two_factor_required(user):
+        return "enrol"
+    return None
