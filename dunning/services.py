@@ -30,12 +30,14 @@ from dunning.models import (
     Action,
     Channel,
     DelayUnit,
+    ReferenceRate,
     Scenario,
     Step,
     StepExecution,
     validate_step_order,
 )
 from dunning.prescription import ALERT_DAYS_BEFORE
+from dunning.reference_rates import RateChange, RateRow, apply_rows
 from dunning.statement import case_statement
 from dunning.sweep import AgencyPolicy, Batch, run_step
 
@@ -264,3 +266,14 @@ def prescription_alerts_raise(*, agency_id: int, today: date) -> int:
         CaseEvent.objects.bulk_create(events)
         raised += len(events)
     return raised
+
+
+# --- reference rates --------------------------------------------------------------------------
+@transaction.atomic
+def reference_rates_import(*, rows: Sequence[RateRow], dry_run: bool) -> list[RateChange]:
+    """Write published rates in one transaction; a dry run returns the changes, writes nothing.
+
+    Idempotent: a second import of the same files changes nothing. Demo copies and other
+    unverified values are replaced by the imported ones.
+    """
+    return apply_rows(ReferenceRate, rows, write=not dry_run)

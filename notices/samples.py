@@ -13,7 +13,8 @@ from typing import Any
 from cases.models import Case, Creditor
 from collectio.models import Agency
 from debtors.models import Debtor
-from dunning.interest import REFERENCE_RATES_FR, DictRateSource, InterestRegime
+from dunning.interest import InterestRegime
+from dunning.reference_rates import shipped_rate_source
 from dunning.statement import ClaimTerms, PaymentTerms, Statement, compute_statement
 from notices import content
 from notices.linter import default_wording, render_wording
@@ -45,7 +46,7 @@ def _statement(on: date, payments: list[PaymentTerms]) -> Statement:
             _claim(2, "F-2025-1243", date(2025, 11, 5), date(2025, 12, 5), "486.50"),
         ],
         payments=payments,
-        rates=DictRateSource(REFERENCE_RATES_FR),
+        rates=shipped_rate_source(),
     )
 
 

@@ -7,15 +7,14 @@ import pytest
 
 from dunning.imputation import DebtLine, Payment, impute
 from dunning.interest import (
-    REFERENCE_RATES_FR,
-    DictRateSource,
     InterestRegime,
     interest_amount,
     interest_segments,
     recovery_indemnity,
 )
+from dunning.reference_rates import shipped_rate_source
 
-RATES = DictRateSource(REFERENCE_RATES_FR)
+RATES = shipped_rate_source()
 
 
 def b2b_interest(principal: Decimal, start: date, end: date) -> Decimal:

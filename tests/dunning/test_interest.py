@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from dunning.interest import (
-    REFERENCE_RATES_FR,
     DayBasis,
     DictRateSource,
     IndemnityForbidden,
@@ -23,8 +22,9 @@ from dunning.interest import (
     semester_of,
     validate_contract_rate,
 )
+from dunning.reference_rates import shipped_rate_source
 
-RATES = DictRateSource(REFERENCE_RATES_FR)
+RATES = shipped_rate_source()
 
 
 def four_places(amount: Decimal) -> Decimal:
