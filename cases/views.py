@@ -20,6 +20,7 @@ from cases.forms import PaymentForm
 from cases.models import TERMINAL_STATES, Case, CaseState
 from dunning import services as dunning_services
 from dunning.interest import RateMissing
+from dunning.selectors import rate_missing_message
 from dunning.statement import Statement, case_statement
 
 # close(code) needs a closure code chosen in a form; it is not a one-click action.
@@ -36,8 +37,8 @@ def _get_case(request: HttpRequest, pk: int) -> Case:
 def _statement(case: Case) -> tuple[Statement | None, str]:
     try:
         return case_statement(case, on=timezone.localdate()), ""
-    except RateMissing as missing:
-        return None, str(missing)
+    except RateMissing as missing:  # shown in place: the rest of the page needs no rate
+        return None, rate_missing_message(missing)
 
 
 def _detail_context(

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +40,7 @@ from dunning.models import (
 )
 from dunning.prescription import ALERT_DAYS_BEFORE
 from dunning.reference_rates import RateChange, RateRow, apply_rows
+from dunning.selectors import rate_missing_message, reference_rate_gaps
 from dunning.statement import case_statement
 from dunning.sweep import AgencyPolicy, Batch, run_step
 
@@ -157,10 +160,7 @@ def payment_record(
     try:
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
-        raise ValidationError(
-            _("%(error)s: enter this semester's reference rates before recording payments.")
-            % {"error": missing}
-        ) from missing
+        raise ValidationError(rate_missing_message(missing)) from missing
     Case.objects.filter(pk=case.pk).update(outstanding_amount=statement.balance)
     case_services.case_refresh_limitation(case=case)
     details = {
@@ -277,3 +277,28 @@ def reference_rates_import(*, rows: Sequence[RateRow], dry_run: bool) -> list[Ra
     unverified values are replaced by the imported ones.
     """
     return apply_rows(ReferenceRate, rows, write=not dry_run)
+
+
+def reference_rates_alert(*, today: date) -> list[str]:
+    """Daily (beat): tell the platform operators, by e-mail, which rates the current semester
+    lacks, and the next one's from 15 days before it begins, until they are loaded.
+
+    Returns the addresses written to (none when nothing is missing).
+    """
+    gaps = reference_rate_gaps(today=today)
+    recipients = list(
+        User.objects.filter(is_superuser=True, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    if not gaps or not recipients:
+        return []
+    send_mail(
+        subject=_("Collectio: reference rates missing for %(semesters)s")
+        % {"semesters": ", ".join(gap.semester for gap in gaps)},
+        message="\n\n".join(sentence for gap in gaps for sentence in gap.sentences()),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return recipients

@@ -122,6 +122,14 @@ def prescription_alerts() -> int:
     return raised
 
 
+@app.task(name="dunning.tasks.reference_rates_alert")
+def reference_rates_alert() -> int:
+    """Daily: e-mail the platform operators while a semester's reference rates are missing."""
+    from dunning.services import reference_rates_alert as alert
+
+    return len(alert(today=timezone.localdate()))
+
+
 @app.task(base=TenantTask, name="dunning.tasks.notify_creditor_of_payment")
 def notify_creditor_of_payment(*, agency_id: int, payment_id: int) -> bool:
     from cases.models import Payment

@@ -17,8 +17,9 @@ from collectio.models import Agency, Membership
 from collectio.scoping import for_membership
 from debtors.models import ContactPoint, Debtor
 from dunning.calendar import FrenchCalendar, debtor_deadline
-from dunning.interest import DayBasis
+from dunning.interest import DayBasis, RateMissing
 from dunning.models import Action, Step
+from dunning.selectors import rate_missing_message
 from dunning.statement import (
     PaymentTerms,
     Statement,
@@ -228,7 +229,18 @@ def remittance(creditor: Creditor, start: date, end: date) -> content.Remittance
 
 
 def notice_context(notice: Notice, *, preview: bool = False) -> dict[str, Any]:
-    """Everything ``notice``'s letter says, read from the case at the notice's statement date."""
+    """Everything ``notice``'s letter says, read from the case at the notice's statement date.
+
+    Amounts need the reference rates of every day they cover: without one, the letter is
+    ``LETTER_BLOCKED`` with the rate to import, rather than failed for a retry to fail again.
+    """
+    try:
+        return _notice_context(notice, preview=preview)
+    except RateMissing as missing:
+        raise LetterBlocked([rate_missing_message(missing)]) from missing
+
+
+def _notice_context(notice: Notice, *, preview: bool) -> dict[str, Any]:
     case = notice.case
     agency = notice.agency
     creditor = notice.creditor

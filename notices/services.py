@@ -27,8 +27,10 @@ from collectio.models import User
 from collectio.money import ZERO, to_money
 from collectio.outbox import enqueue_on_commit
 from collectio.references import next_reference
+from dunning.interest import RateMissing
 from dunning.models import Action, StepExecution
 from dunning.models import Channel as StepChannel
+from dunning.selectors import rate_missing_message
 from dunning.statement import case_statement
 from notices import content, selectors
 from notices.channels import email as email_channel
@@ -297,7 +299,11 @@ def _call_task(case: Case, execution: StepExecution) -> None:
     if CallTask.objects.filter(step_execution=execution).exists():
         return
     first = selectors.first_letter(case)
-    statement = case_statement(case, on=timezone.localdate())
+    try:
+        statement = case_statement(case, on=timezone.localdate())
+        balance = euros(statement.balance)
+    except RateMissing as missing:  # the call can still be made; the agent is told why
+        balance = rate_missing_message(missing)
     task = CallTask.objects.create(
         agency_id=case.agency_id,
         case=case,
@@ -308,8 +314,8 @@ def _call_task(case: Case, execution: StepExecution) -> None:
                 "case": case,
                 "first_letter": first,
                 "first_letter_date": shortdate(first.sent_on) if first else "",
-                "balance": euros(statement.balance),
-                "on": shortdate(statement.on),
+                "balance": balance,
+                "on": shortdate(timezone.localdate()),
             },
         ),
     )
