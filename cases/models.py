@@ -6,6 +6,7 @@ Transitions only change fields in memory (django-fsm-2); ``cases.services`` save
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -177,6 +178,11 @@ def has_claims(case: Case) -> bool:
     return case.principal_total > ZERO
 
 
+@condition(_("No invoice is past due yet: nothing may be demanded before an invoice's due date."))
+def claim_past_due(case: Case) -> bool:
+    return case.has_claim_past_due(timezone.localdate())
+
+
 @condition(_("The creditor has no valid written collection mandate (R124-3)."))
 def creditor_mandate_valid(case: Case) -> bool:
     return case.creditor.has_valid_mandate
@@ -267,6 +273,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("outstanding"), max_digits=14, decimal_places=2, default=ZERO
     )
     limitation_date = models.DateField(_("earliest limitation date"), null=True, blank=True)
+    first_due_date = models.DateField(_("earliest due date"), null=True, blank=True)
     formal_notice_deadline = models.DateField(_("formal notice deadline"), null=True, blank=True)
     handoff_approved_at = models.DateTimeField(
         _("judicial handoff approved at"), null=True, blank=True
@@ -328,12 +335,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
 
+    def has_claim_past_due(self, on: date) -> bool:
+        """Whether some invoice is owed on ``on``: only once its due date has passed
+        (C. com. L441-10 II); before that nothing may be demanded."""
+        return self.first_due_date is not None and self.first_due_date < on
+
     # --- intake ----------------------------------------------------------------------------
     @transition(
         field=state,
         source=CaseState.NEW,
         target=CaseState.REMINDER,
-        conditions=[has_claims, creditor_mandate_valid, not_time_barred],
+        conditions=[has_claims, claim_past_due, creditor_mandate_valid, not_time_barred],
         permission=agency_staff,
         custom={"label": _("Accept")},
     )
@@ -356,7 +368,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.REMINDER,
         target=CaseState.REMINDER,
-        conditions=[not_time_barred, has_outstanding],
+        conditions=[not_time_barred, has_outstanding, claim_past_due],
         permission=agency_staff,
         custom={"label": _("Send another reminder")},
     )
@@ -367,7 +379,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.REMINDER,
         target=CaseState.PHONE_FOLLOWUP,
-        conditions=[not_time_barred, has_outstanding],
+        conditions=[not_time_barred, has_outstanding, claim_past_due],
         permission=agency_staff,
         custom={"label": _("Escalate")},
     )
@@ -375,7 +387,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.PHONE_FOLLOWUP,
         target=CaseState.FORMAL_NOTICE,
-        conditions=[not_time_barred, has_outstanding],
+        conditions=[not_time_barred, has_outstanding, claim_past_due],
         permission=agency_staff,
         custom={"label": _("Escalate")},
     )

@@ -75,6 +75,7 @@ def case_open(
         reference=next_reference(agency_id=agency.pk, prefix="C", year=timezone.localdate().year),
         principal_total=principal,
         outstanding_amount=principal,
+        first_due_date=min(c.due_date for c in claims),
     )
     case.save()
     rows = [

@@ -161,12 +161,13 @@ def payment_record(
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
         raise ValidationError(rate_missing_message(missing)) from missing
-    Case.objects.filter(pk=case.pk).update(outstanding_amount=statement.balance)
+    # Invoices not yet due are still owed: the case is paid once nothing at all is left.
+    Case.objects.filter(pk=case.pk).update(outstanding_amount=statement.outstanding)
     case_services.case_refresh_limitation(case=case)
     details = {
         "payment_id": payment.pk,
         "amount": str(payment.amount),
-        "balance": str(statement.balance),
+        "balance": str(statement.outstanding),
     }
     CaseEvent.objects.bulk_create(
         [
@@ -180,7 +181,7 @@ def payment_record(
     from dunning.tasks import notify_creditor_of_payment
 
     enqueue_on_commit(notify_creditor_of_payment, agency_id=case.agency_id, payment_id=payment.pk)
-    if statement.balance <= 0:
+    if statement.outstanding <= 0:
         case_services.case_transition(case=case, transition="mark_paid", actor=None)
     return payment
 

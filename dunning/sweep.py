@@ -26,6 +26,7 @@ from cases.models import (
     Case,
     CaseEvent,
     Creditor,
+    claim_past_due,
     failing_conditions,
     formal_notice_expired,
     handoff_approved,
@@ -36,8 +37,9 @@ from dunning.models import Action, Scenario, Step, StepExecution
 from dunning.planning import PARIS, RECHECK_AFTER, at_sending_time, step_due_on
 
 BATCH_SIZE = 2000
-# Conditions a handoff waits on rather than fails on: the deadline runs out, the creditor answers.
-WAITING_CONDITIONS = frozenset({formal_notice_expired, handoff_approved})
+# Conditions a step waits on rather than fails on: the deadline runs out, the creditor answers,
+# an invoice falls due.
+WAITING_CONDITIONS = frozenset({formal_notice_expired, handoff_approved, claim_past_due})
 # What the sweep, the transitions and their conditions read of a case: loading nothing else
 # halves the cost of building each instance (the other fields load on access, if ever).
 SWEEP_READS = (
@@ -49,6 +51,7 @@ SWEEP_READS = (
     "next_action_at",
     "accepted_at",
     "limitation_date",
+    "first_due_date",
     "outstanding_amount",
     "formal_notice_deadline",
     "handoff_approved_at",

@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Creditor, Payment
@@ -134,6 +134,11 @@ def letter_blockers(
         reasons.append(_("The first letter has not been sent yet (R124-4)."))
     if kind in DUNNING_KINDS and case.is_time_barred:
         reasons.append(_("The debt is time-barred: no letter may present it as due."))
+    if kind in DUNNING_KINDS and not case.has_claim_past_due(on):
+        reasons.append(
+            _("No invoice is past due on %(date)s: a letter may not demand any.")
+            % {"date": formats.date_format(on, "SHORT_DATE_FORMAT")}
+        )
     return reasons
 
 

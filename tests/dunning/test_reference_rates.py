@@ -21,6 +21,7 @@ from dunning.models import ReferenceRate
 from dunning.reference_rates import (
     RateFileError,
     ecb_semester_rows,
+    load_shipped,
     parse_ecb_series,
     parse_legal_rates,
     shipped_rows,
@@ -39,6 +40,13 @@ def rate(semester: str, kind: RateKind) -> Decimal:
     return ReferenceRate.objects.get(semester=semester, kind=kind).rate
 
 
+@pytest.fixture
+def rates(db):
+    """The table as the data migration leaves it (a transactional test may have flushed it)."""
+    if not ReferenceRate.objects.exists():
+        load_shipped(ReferenceRate)
+
+
 def run(*args: str) -> str:
     out = StringIO()
     call_command("import_reference_rates", *args, stdout=out)
@@ -46,8 +54,17 @@ def run(*args: str) -> str:
 
 
 # --- the shipped dataset, loaded by the data migration ----------------------------------------
-@pytest.mark.django_db
-def test_every_semester_since_2019_is_loaded_with_its_source():
+def test_the_data_migration_loads_the_shipped_file(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    ReferenceRate.objects.all().delete()
+    import_module("dunning.migrations.0004_reference_rates_dataset").load(apps, None)
+    assert ReferenceRate.objects.count() == len(shipped_rows()) == 45
+
+
+def test_every_semester_since_2019_is_loaded_with_its_source(rates):
     rows = ReferenceRate.objects.filter(semester__in=SEMESTERS)
     assert {(r.semester, r.kind) for r in rows} == {
         (s, k.value) for s in SEMESTERS for k in RateKind
@@ -62,7 +79,6 @@ def test_every_semester_since_2019_is_loaded_with_its_source():
     )
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("semester", "private", "other"),
     [
@@ -80,13 +96,12 @@ def test_every_semester_since_2019_is_loaded_with_its_source():
         ("2026-S1", "6.67", "2.62"),
     ],
 )
-def test_legal_rates_by_arrete(semester, private, other):
+def test_legal_rates_by_arrete(rates, semester, private, other):
     assert rate(semester, RateKind.LEGAL_PRIVATE_CREDITOR) == Decimal(private)
     assert rate(semester, RateKind.LEGAL_OTHER) == Decimal(other)
 
 
-@pytest.mark.django_db
-def test_ecb_rate_in_force_on_each_semesters_first_day():
+def test_ecb_rate_in_force_on_each_semesters_first_day(rates):
     # 0.00 % from 16-03-2016 to 27-07-2022: still 0.00 on 1 July 2022.
     assert {rate(s, RateKind.ECB_MRO) for s in SEMESTERS[:8]} == {Decimal("0.000")}
     assert rate("2023-S1", RateKind.ECB_MRO) == Decimal("2.50")  # since 21-12-2022
@@ -203,9 +218,8 @@ def test_a_wrong_legal_file_is_refused(text, message):
 
 
 # --- the command ------------------------------------------------------------------------------
-@pytest.mark.django_db
 @time_machine.travel(date(2026, 12, 1))
-def test_dry_run_shows_what_changes_and_writes_nothing():
+def test_dry_run_shows_what_changes_and_writes_nothing(rates):
     before = list(ReferenceRate.objects.values_list("semester", "kind", "rate", "source"))
     out = run(
         "--ecb", str(ECB_PORTAL), "--legal", str(LEGAL_2026_S2), "--since", "2019-S1", "--dry-run"
@@ -217,9 +231,8 @@ def test_dry_run_shows_what_changes_and_writes_nothing():
     assert list(ReferenceRate.objects.values_list("semester", "kind", "rate", "source")) == before
 
 
-@pytest.mark.django_db
 @time_machine.travel(date(2026, 12, 1))
-def test_import_is_idempotent():
+def test_import_is_idempotent(rates):
     first = run("--ecb", str(ECB_PORTAL), "--legal", str(LEGAL_2026_S2))
     assert "23 rate(s) written" in first  # 2009-S1 to 2018-S2 and 2026-S2 ECB, 2 legal rates
     assert rate("2026-S2", RateKind.ECB_MRO) == Decimal("2.15")
@@ -234,9 +247,8 @@ def test_import_is_idempotent():
     )
 
 
-@pytest.mark.django_db
 @time_machine.travel(date(2026, 12, 1))
-def test_a_bad_file_imports_nothing(tmp_path):
+def test_a_bad_file_imports_nothing(rates, tmp_path):
     bad = tmp_path / "legal.csv"
     bad.write_text(
         "semester,private_person,other,source\n2026-S2,6.58,2.71,arrêté\n2027-S1,x,y,z\n"
@@ -248,9 +260,8 @@ def test_a_bad_file_imports_nothing(tmp_path):
         run()
 
 
-@pytest.mark.django_db
 @time_machine.travel(date(2026, 12, 1))
-def test_import_replaces_the_demo_copies():
+def test_import_replaces_the_demo_copies(rates):
     from cases.demo import _demo_rates_up_to
 
     assert _demo_rates_up_to(date(2026, 12, 1)) == ["2026-S2"]
