@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from calendar import isleap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -89,6 +89,24 @@ class RateSource(Protocol):
 
 
 RatesBySemester = Mapping[str, Mapping[RateKind, Decimal]]
+
+
+_published_rates: Callable[[], RateSource] | None = None
+
+
+def register_published_rates(source: Callable[[], RateSource]) -> None:
+    """The app that holds the rate table says, at start-up, how to read it: the apps below it
+    (cases, checking a contract rate at intake) then ask :func:`published_rates` for it
+    without importing the app above them."""
+    global _published_rates  # set once, by dunning's AppConfig.ready()
+    _published_rates = source
+
+
+def published_rates() -> RateSource:
+    """The published reference rates, as registered by :func:`register_published_rates`."""
+    if _published_rates is None:
+        raise RuntimeError("no reference-rate table is registered")
+    return _published_rates()
 
 
 class DictRateSource:
