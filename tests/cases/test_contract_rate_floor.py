@@ -108,3 +108,16 @@ def test_a_missing_semester_refuses_only_contract_rates(alpha_scope):
     with pytest.raises(ValidationError, match=r"RATE_MISSING\(2026-S2\).*cannot be checked"):
         open_case(alpha_scope, claim("12.00", date(2026, 11, 1)))
     assert open_case(alpha_scope, claim(None, date(2026, 11, 1)))  # needs no rate to open
+
+
+@time_machine.travel(date(2026, 3, 16))
+def test_the_refusal_reads_in_french(alpha_scope):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        open_case(alpha_scope, claim("7.50", date(2026, 2, 15)))
+    (message,) = refused.value.message_dict["contract_rate"]
+    assert message == (
+        "RATE_BELOW_FLOOR : un taux contractuel de 7,50 % est inférieur au plancher légal de "
+        "7,86 % en 2026-S1 (trois fois le taux de l'intérêt légal, art. L441-10 II C. com.)."
+    )

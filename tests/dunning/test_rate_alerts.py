@@ -212,3 +212,13 @@ def test_todays_statement_works_after_importing_2026_s2(client, alpha_scope):
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "RATE_MISSING" not in page and "data-rate-gap" not in page
     assert "2,176.48 €" in page
+
+
+@time_machine.travel(TODAY)
+def test_the_banner_is_in_french_by_default(client, alpha_scope, settings):
+    settings.LANGUAGE_CODE = "fr"
+    client.force_login(alpha_scope.agent)
+    page = client.get(reverse("cases:list"), headers={"accept-language": "fr"}).content.decode()
+    assert "Taux de référence manquants pour 2026-S2 : taux des opérations principales" in page
+    assert "taux légal, autres cas" in page
+    assert "Correction : un opérateur de la plateforme lance" in page
