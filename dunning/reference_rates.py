@@ -155,7 +155,9 @@ def parse_ecb_series(text: str, name: str = "ECB file") -> list[tuple[date, Deci
     PERIOD","<title> (FM.B.U2.EUR.4F.KR.MRR_FR.LEV)"``, possibly after a few title lines) and the
     SDMX-CSV of its API (``KEY,…,TIME_PERIOD,OBS_VALUE,…``). A file of another series is refused.
     """
-    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    text = text.lstrip("\ufeff")
+    delimiter = ";" if text.count(";") > text.count(",") else ","  # re-saved by a French Excel
+    lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header_at = next(
         (
             i

@@ -354,9 +354,11 @@ def claim_terms(case: Case) -> list[ClaimTerms]:
             regime, interest_from, indemnity = InterestRegime.NONE, None, ZERO
         else:
             # REQ-C1: civil legal interest runs from the formal notice; no indemnity, no fees.
+            # A notice cannot put in default a sum not yet due: then from the due date.
+            notice = case.formal_notice_received_on
             regime, interest_from, indemnity = (
                 InterestRegime.LEGAL,
-                case.formal_notice_received_on,
+                max(notice, claim.due_date) if notice else None,
                 ZERO,
             )
         terms.append(

@@ -138,6 +138,33 @@ def test_a_payment_goes_to_due_invoices_first_and_does_not_close_the_case(alpha_
     assert CaseEvent.objects.get(case=case, kind="payment").payload["balance"] == "500.00"
 
 
+def test_legal_interest_runs_from_the_notice_only_on_what_was_due(alpha_scope):
+    """C2 beside an invoice due after the notice: the notice cannot put it in default."""
+    from debtors.models import Debtor
+
+    debtor = factories.new_debtor(alpha_scope.agency, kind=Debtor.Kind.PERSON, siren="")
+    case = case_services.case_open(
+        agency=alpha_scope.agency,
+        creditor=alpha_scope.creditor,
+        debtor=debtor,
+        claims=[
+            case_services.ClaimInput(
+                "C2", date(2025, 5, 1), date(2025, 6, 1), Decimal("850.00"), "consumer"
+            ),
+            case_services.ClaimInput(
+                "C3", date(2025, 11, 1), date(2025, 12, 31), Decimal("850.00"), "consumer"
+            ),
+        ],
+        actor=None,
+    )
+    Case.objects.filter(pk=case.pk).update(formal_notice_received_on=date(2025, 10, 10))
+    case = Case.objects.select_related("agency", "creditor", "debtor").get(pk=case.pk)
+    c2, c3 = case_statement(case, on=date(2026, 1, 20)).claims
+    assert c2.interest == Decimal("6.49")  # REQ-C2
+    assert c3.interest_from == date(2025, 12, 31)
+    assert c3.interest == Decimal("1.22")  # 20 days of 2026 at 2.62 %, nothing before
+
+
 # --- a case with nothing past due cannot be sent a demand -------------------------------------
 @time_machine.travel(date(2026, 5, 15))
 def test_accept_is_refused_while_no_invoice_is_past_due(alpha_scope):

@@ -166,6 +166,11 @@ def test_ecb_file_with_title_lines_and_a_bom_is_read():
     assert parse_ecb_series(text)[-1] == (date(2025, 6, 11), Decimal("2.150"))
 
 
+def test_ecb_file_resaved_with_semicolons_and_decimal_commas_is_read():
+    text = ECB_PORTAL.read_text().replace('","', '";"').replace("2.15", "2,15")
+    assert parse_ecb_series(text)[-1] == (date(2025, 6, 11), Decimal("2.150"))
+
+
 def test_semesters_begin_after_the_first_observation_and_before_today():
     rows = ecb_semester_rows(parse_ecb_series(ECB_SDMX.read_text()), today=date(2026, 12, 1))
     # The SDMX file starts on 10-05-2023: 2023-S2 is the first semester it can tell.
