@@ -86,13 +86,15 @@ def _semester(text: str, where: str) -> str:
     return semester
 
 
+def _delimiter(sample: str) -> str:
+    """Commas, or semicolons for a file re-saved by a French spreadsheet (decimal commas)."""
+    return ";" if sample.count(";") > sample.count(",") else ","
+
+
 def _dict_rows(text: str, required: Sequence[str], name: str) -> list[tuple[int, dict[str, str]]]:
     """Rows of a headed CSV (comma or semicolon), keyed by lower-case column name."""
     text = text.lstrip("\ufeff")
-    delimiter = (
-        ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    )
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text.split("\n", 1)[0]))
     header = [(column or "").strip().lower() for column in reader.fieldnames or []]
     missing = [column for column in required if column not in header]
     if missing:
@@ -156,8 +158,7 @@ def parse_ecb_series(text: str, name: str = "ECB file") -> list[tuple[date, Deci
     SDMX-CSV of its API (``KEY,…,TIME_PERIOD,OBS_VALUE,…``). A file of another series is refused.
     """
     text = text.lstrip("\ufeff")
-    delimiter = ";" if text.count(";") > text.count(",") else ","  # re-saved by a French Excel
-    lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    lines = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
     header_at = next(
         (
             i
@@ -234,13 +235,14 @@ def ecb_semester_rows(
     for semester in _semesters(start, semester_of(today)):
         begins = semester_bounds(semester)[0]
         since, rate = max((d, r) for d, r in observations if d <= begins)
+        in_french = f"{rate:.2f}".replace(".", ",")
         rows.append(
             RateRow(
                 semester=semester,
                 kind=RateKind.ECB_MRO,
                 rate=rate,
                 source=(
-                    f"BCE, série {ECB_MRO_SERIES} : {str(rate).replace('.', ',')} % "
+                    f"BCE, série {ECB_MRO_SERIES} : {in_french} % "
                     f"à compter du {since:%d/%m/%Y}, en vigueur le {begins:%d/%m/%Y}"
                 ),
             )
