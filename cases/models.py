@@ -6,13 +6,16 @@ Transitions only change fields in memory (django-fsm-2); ``cases.services`` save
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
@@ -26,6 +29,14 @@ from collectio.validators import (
     validate_vat_number,
 )
 from debtors.models import Debtor
+from law.interest import (
+    RateBelowFloor,
+    RateMissing,
+    published_rates,
+    semester_bounds,
+    semester_of,
+    validate_contract_rate,
+)
 
 
 class Creditor(PostalAddress):
@@ -183,6 +194,11 @@ def has_claims(case: Case) -> bool:
     return case.principal_total > ZERO
 
 
+@condition(_("No invoice is past due yet: nothing may be demanded before an invoice's due date."))
+def claim_past_due(case: Case) -> bool:
+    return case.has_claim_past_due(timezone.localdate())
+
+
 @condition(_("The creditor has no valid written collection mandate (R124-3)."))
 def creditor_mandate_valid(case: Case) -> bool:
     return case.creditor.has_valid_mandate
@@ -282,6 +298,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("principal still due"), max_digits=14, decimal_places=2, default=ZERO
     )
     limitation_date = models.DateField(_("earliest limitation date"), null=True, blank=True)
+    first_due_date = models.DateField(_("earliest due date"), null=True, blank=True)
     formal_notice_deadline = models.DateField(_("formal notice deadline"), null=True, blank=True)
     handoff_approved_at = models.DateTimeField(
         _("judicial handoff approved at"), null=True, blank=True
@@ -360,12 +377,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
 
+    def has_claim_past_due(self, on: date) -> bool:
+        """Whether some invoice is owed on ``on``: only once its due date has passed
+        (C. com. L441-10 II); before that nothing may be demanded."""
+        return self.first_due_date is not None and self.first_due_date < on
+
     # --- intake ----------------------------------------------------------------------------
     @transition(
         field=state,
         source=CaseState.NEW,
         target=CaseState.REMINDER,
-        conditions=[has_claims, creditor_mandate_valid, not_time_barred],
+        conditions=[has_claims, claim_past_due, creditor_mandate_valid, not_time_barred],
         permission=agency_staff,
         custom={"label": _("Accept")},
     )
@@ -388,7 +410,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.REMINDER,
         target=CaseState.REMINDER,
-        conditions=[not_time_barred, has_outstanding],
+        conditions=[not_time_barred, has_outstanding, claim_past_due],
         permission=agency_staff,
         custom={"label": _("Send another reminder")},
     )
@@ -399,7 +421,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.REMINDER,
         target=CaseState.PHONE_FOLLOWUP,
-        conditions=[not_time_barred, has_outstanding],
+        conditions=[not_time_barred, has_outstanding, claim_past_due],
         permission=agency_staff,
         custom={"label": _("Escalate")},
     )
@@ -407,7 +429,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.PHONE_FOLLOWUP,
         target=CaseState.FORMAL_NOTICE,
-        conditions=[not_time_barred, has_outstanding],
+        conditions=[not_time_barred, has_outstanding, claim_past_due],
         permission=agency_staff,
         custom={"label": _("Escalate")},
     )
@@ -633,6 +655,49 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number} ({self.principal} {self.currency})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.contract_rate is not None and self.due_date is not None:
+            validate_claim_contract_rate(
+                self.contract_rate, due_date=self.due_date, on=timezone.localdate()
+            )
+
+
+def validate_claim_contract_rate(rate: Decimal, *, due_date: date, on: date) -> None:
+    """A contract penalty rate below 3 x the legal rate ("other cases") is refused at intake
+    and on edit, with the floor (L441-10 II, REQ-B2, ``RATE_BELOW_FLOOR``).
+
+    The floor moves every semester: the rate must reach it in each semester it applies in so
+    far, from the day after the due date to ``on`` (for an invoice not yet due, ``on``'s).
+    """
+    rates = published_rates()
+    day = min(due_date + timedelta(days=1), on)
+    while day <= on:
+        try:
+            validate_contract_rate(rate, day, rates)
+        except RateBelowFloor as low:
+            message = gettext(
+                "RATE_BELOW_FLOOR: a contract rate of %(rate)s %% is below the legal floor of "
+                "%(floor)s %% in %(semester)s (three times the legal interest rate, "
+                "art. L441-10 II C. com.)."
+            ) % {
+                "rate": formats.number_format(low.rate, 2),
+                "floor": formats.number_format(low.floor, 2),
+                "semester": low.semester,
+            }
+            raise ValidationError(
+                {"contract_rate": ValidationError(message, code="RATE_BELOW_FLOOR")}
+            ) from low
+        except RateMissing as missing:
+            message = gettext(
+                "RATE_MISSING(%(semester)s): the legal rate of %(semester)s is not loaded, so "
+                "the contract rate cannot be checked against its floor."
+            ) % {"semester": missing.semester}
+            raise ValidationError(
+                {"contract_rate": ValidationError(message, code="RATE_MISSING")}
+            ) from missing
+        day = semester_bounds(semester_of(day))[1] + timedelta(days=1)
 
 
 class CaseEvent(models.Model):

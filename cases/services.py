@@ -44,7 +44,7 @@ class CaseTransitionError(Exception):
         super().__init__(f"{transition}: {'; '.join(self.reasons)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClaimInput:
     """One invoice handed over. Without a printed due date, ``payment_term`` gives it
     (L441-10 I); without either, the legal default of 30 days applies."""
@@ -84,6 +84,7 @@ def case_open(
         reference=next_reference(agency_id=agency.pk, prefix="C", year=timezone.localdate().year),
         principal_total=principal,
         principal_due=principal,
+        first_due_date=min(c.effective_due_date for c in claims),
     )
     case.save()
     rows = [

@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "collectio.context_processors.membership",
+                "dunning.context_processors.reference_rates",
             ],
         },
     },

@@ -41,8 +41,9 @@ from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
 from dunning.models import Action, ReferenceRate, Scenario
 from dunning.models import Step as ScenarioStep
+from dunning.reference_rates import load_shipped, next_semester
 from law.calendar import FrenchCalendar, debtor_deadline
-from law.interest import load_reference_rates, semester_of
+from law.interest import semester_of
 
 SEED = 20260101
 PASSWORD = "collectio-demo"  # noqa: S105 - published demo password, printed by `make run`
@@ -704,19 +705,20 @@ def _seed_case(
 def _demo_rates_up_to(today: date) -> list[str]:
     """Let the demo compute amounts after the last published semester of legal-fr.md.
 
-    Reference rates are legal data entered by the platform operator; a missing semester is an
-    error (REQ-R1). For the demo only, each missing semester up to today repeats the last known
-    one, with a source that says so. Returns the semesters filled that way.
+    Reference rates are legal data imported by the platform operator
+    (``manage.py import_reference_rates``); a missing semester is an error (REQ-R1). For the demo
+    only, each missing semester up to today repeats the last known one, unverified and with a
+    source that says so: staff pages show them as provisional until the import replaces them.
+    Returns the semesters filled that way.
     """
     if not ReferenceRate.objects.exists():
-        load_reference_rates(ReferenceRate)
+        load_shipped(ReferenceRate)
     known = dict.fromkeys(ReferenceRate.objects.values_list("semester", flat=True))
     last = max(known)
     filled = []
     semester = last
     while semester < semester_of(today):
-        year, half = int(semester[:4]), semester[-1]
-        semester = f"{year}-S2" if half == "1" else f"{year + 1}-S1"
+        semester = next_semester(semester)
         if semester in known:
             continue
         for rate in ReferenceRate.objects.filter(semester=last):
@@ -724,6 +726,7 @@ def _demo_rates_up_to(today: date) -> list[str]:
                 semester=semester,
                 kind=rate.kind,
                 rate=rate.rate,
+                verified=False,
                 source=f"DEMO ONLY: copy of {last}, replace with the published rate",
             )
         filled.append(semester)

@@ -17,10 +17,11 @@ from dunning.models import (
 
 @admin.register(ReferenceRate)
 class ReferenceRateAdmin(admin.ModelAdmin):
-    """Global data: only platform operators enter the semester's published rates."""
+    """Global data: only platform operators enter the semester's published rates (or import
+    them with ``manage.py import_reference_rates``)."""
 
-    list_display = ["semester", "kind", "rate", "source"]
-    list_filter = ["kind"]
+    list_display = ["semester", "kind", "rate", "verified", "source"]
+    list_filter = ["kind", "verified"]
 
 
 class StepFormSet(BaseInlineFormSet):

@@ -8,3 +8,7 @@ class DunningConfig(AppConfig):
 
     def ready(self) -> None:
         from dunning import signals  # noqa: F401
+        from dunning.statement import database_rates
+        from law.interest import register_published_rates
+
+        register_published_rates(database_rates)

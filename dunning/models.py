@@ -12,9 +12,20 @@ from collectio.models import Agency
 from collectio.scoping import TenantManager
 from law.interest import RateKind
 
+RATE_KIND_LABELS = {
+    RateKind.ECB_MRO: _("ECB main refinancing operations rate"),
+    RateKind.LEGAL_PRIVATE_CREDITOR: _("legal rate, creditor a private person"),
+    RateKind.LEGAL_OTHER: _("legal rate, other cases"),
+}
+
 
 class ReferenceRate(models.Model):
-    """A published rate for one semester (legal-fr.md section 0): data, never code."""
+    """A published rate for one semester (legal-fr.md section 0): data, never code.
+
+    The rows come from ``dunning/data/reference_rates_fr.csv`` (data migration) and from
+    ``manage.py import_reference_rates``; ``verified`` is false for a value nobody checked
+    against its publication (the demo's copies), which the staff banner reports.
+    """
 
     semester = models.CharField(
         _("semester"),
@@ -22,10 +33,23 @@ class ReferenceRate(models.Model):
         help_text=_("For example 2026-S1 (January–June) or 2026-S2 (July–December)."),
     )
     kind = models.CharField(
-        _("kind"), max_length=30, choices=[(k.value, k.value) for k in RateKind]
+        _("kind"),
+        max_length=30,
+        choices=[(k.value, label) for k, label in RATE_KIND_LABELS.items()],
     )
     rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3)
-    source = models.CharField(_("source"), max_length=200, blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=300,
+        blank=True,
+        help_text=_("The arrêté and its Journal officiel date, or the ECB decision."),
+    )
+    verified = models.BooleanField(
+        _("checked against its publication"),
+        default=True,
+        help_text=_("Untick for a provisional value; staff pages say so until it is replaced."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("reference rate")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,11 +25,14 @@ from dunning.models import (
     Action,
     Channel,
     DelayUnit,
+    ReferenceRate,
     Scenario,
     Step,
     StepExecution,
     validate_step_order,
 )
+from dunning.reference_rates import RateChange, RateRow, apply_rows
+from dunning.selectors import reference_rate_gaps
 from dunning.sweep import AgencyPolicy, Batch, run_step
 from law.calendar import FrenchCalendar, debtor_deadline
 from law.prescription import ALERT_DAYS_BEFORE
@@ -165,3 +170,39 @@ def prescription_alerts_raise(*, agency_id: int, today: date) -> int:
         )
         raised += len(ids)
     return raised
+
+
+# --- reference rates --------------------------------------------------------------------------
+@transaction.atomic
+def reference_rates_import(*, rows: Sequence[RateRow], dry_run: bool) -> list[RateChange]:
+    """Write published rates in one transaction; a dry run returns the changes, writes nothing.
+
+    Idempotent: a second import of the same files changes nothing. Demo copies and other
+    unverified values are replaced by the imported ones.
+    """
+    return apply_rows(ReferenceRate, rows, write=not dry_run)
+
+
+def reference_rates_alert(*, today: date) -> list[str]:
+    """Daily (beat): tell the platform operators, by e-mail, which rates the current semester
+    lacks, and the next one's from 15 days before it begins, until they are loaded.
+
+    Returns the addresses written to (none when nothing is missing).
+    """
+    gaps = reference_rate_gaps(today=today)
+    recipients = list(
+        User.objects.filter(is_superuser=True, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    if not gaps or not recipients:
+        return []
+    send_mail(
+        subject=_("Collectio: reference rates missing for %(semesters)s")
+        % {"semesters": ", ".join(gap.semester for gap in gaps)},
+        message="\n\n".join(sentence for gap in gaps for sentence in gap.sentences()),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return recipients

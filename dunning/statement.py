@@ -3,12 +3,17 @@
 Letters, the judicial dossier, the screens and the API all read :func:`case_statement`, so they
 can never disagree. Payments are replayed in date order: interest accrues on each claim up to the
 payment date, then the payment is imputed (REQ-C4) and the next period accrues on what is left.
+
+An invoice is owed only once past due (C. com. L441-10 II, D441-5; C. civ. 1342-10): up to and
+including its due date it is *not yet due*, shown as such, bears no interest and no €40
+indemnity, and is not in the amount due at that date. The indemnity is owed by an invoice
+whose principal was still unpaid when its due date passed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -57,6 +62,8 @@ class ClaimStatement:
     paid_interest: Decimal
     paid_principal: Decimal
     paid_indemnity: Decimal
+    not_yet_due: bool = False
+    """Its due date has not passed on the statement date: shown, never demanded."""
 
     @property
     def paid(self) -> Decimal:
@@ -90,14 +97,26 @@ class PaymentLine:
 
 @dataclass(frozen=True)
 class Statement:
+    """The totals are those of the claims past due on ``on``, the only ones a letter demands;
+    the claims not yet due are listed apart and summed in :attr:`not_yet_due`."""
+
     on: date
     claims: tuple[ClaimStatement, ...]
     payments: tuple[PaymentLine, ...]
     warnings: tuple[str, ...] = field(default=())
 
     @property
+    def due_claims(self) -> tuple[ClaimStatement, ...]:
+        return tuple(c for c in self.claims if not c.not_yet_due)
+
+    @property
+    def pending_claims(self) -> tuple[ClaimStatement, ...]:
+        """The invoices whose due date has not passed on ``on``."""
+        return tuple(c for c in self.claims if c.not_yet_due)
+
+    @property
     def principal(self) -> Decimal:
-        return sum((c.principal for c in self.claims), ZERO)
+        return sum((c.principal for c in self.due_claims), ZERO)
 
     @property
     def principal_balance(self) -> Decimal:
@@ -106,15 +125,21 @@ class Statement:
 
     @property
     def interest(self) -> Decimal:
-        return sum((c.interest for c in self.claims), ZERO)
+        return sum((c.interest for c in self.due_claims), ZERO)
 
     @property
     def indemnity(self) -> Decimal:
-        return sum((c.indemnity for c in self.claims), ZERO)
+        return sum((c.indemnity for c in self.due_claims), ZERO)
 
     @property
     def paid(self) -> Decimal:
+        """Everything received, whatever it was imputed on."""
         return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def paid_on_due(self) -> Decimal:
+        """What the payments settled of the claims past due (the statement's "paid" column)."""
+        return sum((c.paid for c in self.due_claims), ZERO)
 
     @property
     def overpayment(self) -> Decimal:
@@ -122,11 +147,22 @@ class Statement:
 
     @property
     def balance(self) -> Decimal:
-        return sum((c.balance for c in self.claims), ZERO)
+        """The amount due on ``on``: what a letter may demand."""
+        return sum((c.balance for c in self.due_claims), ZERO)
 
     @property
     def interest_balance(self) -> Decimal:
-        return sum((c.balance_interest for c in self.claims), ZERO)
+        return sum((c.balance_interest for c in self.due_claims), ZERO)
+
+    @property
+    def not_yet_due(self) -> Decimal:
+        """What is left of the invoices not yet due: owed later, not demanded now."""
+        return sum((c.balance for c in self.pending_claims), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        """Everything still to pay, due or not: the case is paid when it reaches zero."""
+        return self.balance + self.not_yet_due
 
 
 @dataclass(frozen=True)
@@ -159,9 +195,19 @@ class _Running:
     accrued_to: date | None
     accruals: list[Accrual] = field(default_factory=list)
     interest: Decimal = ZERO
+    indemnity: Decimal = ZERO
+    fell_due: bool = False
     paid_interest: Decimal = ZERO
     paid_principal: Decimal = ZERO
     paid_indemnity: Decimal = ZERO
+
+    def reach(self, day: date) -> None:
+        """Move to ``day``: the first day after the due date, an invoice whose principal is not
+        fully paid is late and owes its indemnity (D441-5: per invoice paid late)."""
+        if not self.fell_due and day > self.terms.due_date:
+            self.fell_due = True
+            if self.paid_principal < self.terms.principal:
+                self.indemnity = self.terms.indemnity
 
     def accrue(
         self, to: date, rates: RateSource, creditor_is_private: bool, basis: DayBasis
@@ -189,7 +235,7 @@ class _Running:
             due_date=self.terms.due_date,
             principal=self.terms.principal - self.paid_principal,
             interest=self.interest - self.paid_interest,
-            indemnity=self.terms.indemnity - self.paid_indemnity,
+            indemnity=self.indemnity - self.paid_indemnity,
             rate=rate,
         )
 
@@ -211,6 +257,7 @@ def compute_statement(
         if payment.received_on > on:
             continue
         for claim in running:
+            claim.reach(payment.received_on)
             claim.accrue(payment.received_on, rates, creditor_is_private, basis)
         debt_lines = [
             c.debt_line(_current_rate(c.terms, payment.received_on, rates, creditor_is_private))
@@ -235,6 +282,7 @@ def compute_statement(
             )
         )
     for claim in running:
+        claim.reach(on)
         claim.accrue(on, rates, creditor_is_private, basis)
     return Statement(
         on=on,
@@ -249,10 +297,11 @@ def compute_statement(
                 interest_from=c.terms.interest_from,
                 accruals=tuple(c.accruals),
                 interest=c.interest,
-                indemnity=c.terms.indemnity,
+                indemnity=c.indemnity,
                 paid_interest=c.paid_interest,
                 paid_principal=c.paid_principal,
                 paid_indemnity=c.paid_indemnity,
+                not_yet_due=not c.fell_due,
             )
             for c in running
         ),
@@ -310,9 +359,11 @@ def claim_terms(case: Case) -> list[ClaimTerms]:
             regime, interest_from, indemnity = InterestRegime.NONE, None, ZERO
         else:
             # REQ-C1: civil legal interest runs from the formal notice; no indemnity, no fees.
+            # A notice cannot put in default a sum not yet due: then from the due date.
+            notice = case.formal_notice_received_on
             regime, interest_from, indemnity = (
                 InterestRegime.LEGAL,
-                case.formal_notice_received_on,
+                max(notice, claim.due_date) if notice else None,
                 ZERO,
             )
         terms.append(
@@ -357,10 +408,8 @@ def case_statement(case: Case, *, on: date, rates: RateSource | None = None) -> 
         order=case.agency.imputation_order.split(","),
     )
     if case.debtor.kind == Debtor.Kind.PUBLIC:
-        return Statement(
-            on=statement.on,
-            claims=statement.claims,
-            payments=statement.payments,
+        return replace(
+            statement,
             warnings=("Public-sector debtor: late interest (CCP R2192-31) not computed.",),
         )
     return statement

@@ -26,6 +26,7 @@ from cases.models import (
     ACTIVE_STATES,
     Case,
     Creditor,
+    claim_past_due,
     failing_conditions,
     formal_notice_expired,
     handoff_approved,
@@ -39,8 +40,9 @@ from law.calendar import FrenchCalendar, debtor_deadline
 BATCH_SIZE = 2000
 # The outbox kind of a step's side effects; the letters app registers what it does.
 STEP_EFFECTS = "step_effects"
-# Conditions a handoff waits on rather than fails on: the deadline runs out, the creditor answers.
-WAITING_CONDITIONS = frozenset({formal_notice_expired, handoff_approved})
+# Conditions a step waits on rather than fails on: the deadline runs out, the creditor answers,
+# an invoice falls due.
+WAITING_CONDITIONS = frozenset({formal_notice_expired, handoff_approved, claim_past_due})
 # What the sweep, the transitions and their conditions read of a case: loading nothing else
 # halves the cost of building each instance (the other fields load on access, if ever).
 SWEEP_READS = (
@@ -52,6 +54,7 @@ SWEEP_READS = (
     "next_action_at",
     "accepted_at",
     "limitation_date",
+    "first_due_date",
     "principal_due",
     "formal_notice_deadline",
     "handoff_approved_at",

@@ -56,3 +56,11 @@ def prescription_alerts() -> int:
         with tenant_scope(agency_id):
             raised += prescription_alerts_raise(agency_id=agency_id, today=timezone.localdate())
     return raised
+
+
+@app.task(name="dunning.tasks.reference_rates_alert")
+def reference_rates_alert() -> int:
+    """Daily: e-mail the platform operators while a semester's reference rates are missing."""
+    from dunning.services import reference_rates_alert as alert
+
+    return len(alert(today=timezone.localdate()))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from calendar import isleap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -90,23 +90,23 @@ class RateSource(Protocol):
 
 RatesBySemester = Mapping[str, Mapping[RateKind, Decimal]]
 
-# legal-fr.md section 0: ECB MRO in force on the semester's first day and the arrêtés of
-# 21-12-23, 26-06-24, 17-12-24, 19-06-25 and 15-12-25. 2026-S2 is deliberately absent until the
-# June 2026 arrêté: a data migration loads this table, later semesters are entered as published.
-REFERENCE_RATES_FR: RatesBySemester = {
-    semester: {
-        RateKind.ECB_MRO: Decimal(ecb),
-        RateKind.LEGAL_PRIVATE_CREDITOR: Decimal(private),
-        RateKind.LEGAL_OTHER: Decimal(other),
-    }
-    for semester, ecb, private, other in (
-        ("2024-S1", "4.50", "8.01", "5.07"),
-        ("2024-S2", "4.25", "8.16", "4.92"),
-        ("2025-S1", "3.15", "7.21", "3.71"),
-        ("2025-S2", "2.15", "6.65", "2.76"),
-        ("2026-S1", "2.15", "6.67", "2.62"),
-    )
-}
+
+_published_rates: Callable[[], RateSource] | None = None
+
+
+def register_published_rates(source: Callable[[], RateSource]) -> None:
+    """The app that holds the rate table says, at start-up, how to read it: the apps below it
+    (cases, checking a contract rate at intake) then ask :func:`published_rates` for it
+    without importing the app above them."""
+    global _published_rates  # set once, by dunning's AppConfig.ready()
+    _published_rates = source
+
+
+def published_rates() -> RateSource:
+    """The published reference rates, as registered by :func:`register_published_rates`."""
+    if _published_rates is None:
+        raise RuntimeError("no reference-rate table is registered")
+    return _published_rates()
 
 
 class DictRateSource:
@@ -278,15 +278,3 @@ def recovery_indemnity(*, late_invoices: int, debtor_is_professional: bool) -> D
     if not debtor_is_professional:
         raise IndemnityForbidden
     return RECOVERY_INDEMNITY * late_invoices
-
-
-def load_reference_rates(model: type) -> None:
-    """Write :data:`REFERENCE_RATES_FR` into the rate table (the data migration, and tests whose
-    database was flushed by a transactional test)."""
-    for semester, rates in REFERENCE_RATES_FR.items():
-        for kind, rate in rates.items():
-            model.objects.update_or_create(
-                semester=semester,
-                kind=kind.value,
-                defaults={"rate": rate, "source": "legal-fr.md section 0 (ECB, arrêtés)"},
-            )

@@ -102,6 +102,7 @@ class Receipt:
     rows: tuple[ImputationRow, ...]
     unallocated: Decimal
     balance_after: Decimal
+    not_yet_due_after: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def receipt(
         rows=tuple(r for r in rows if r.total),
         unallocated=after.payments[-1].unallocated,
         balance_after=after.balance,
+        not_yet_due_after=after.not_yet_due,
     )
 
 
@@ -180,7 +182,13 @@ def remittance_row(
 
 
 def claim_rows(statement: Statement) -> list[ClaimRow]:
-    return [_claim_row(claim) for claim in statement.claims]
+    """The invoices past due on the statement date: the only ones a letter demands."""
+    return [_claim_row(claim) for claim in statement.due_claims]
+
+
+def pending_rows(statement: Statement) -> list[ClaimRow]:
+    """The invoices not yet due: shown for information, never demanded (L441-10 II)."""
+    return [_claim_row(claim) for claim in statement.pending_claims]
 
 
 def _claim_row(claim: ClaimStatement) -> ClaimRow:
@@ -196,7 +204,12 @@ def _claim_row(claim: ClaimStatement) -> ClaimRow:
         for a in claim.accruals
         if a.segment.days
     )
-    if claim.regime is InterestRegime.LEGAL and claim.interest_from is None:
+    if claim.not_yet_due:
+        note = (
+            f"Facture non échue : payable au plus tard le {claim.due_date:%d/%m/%Y}, "
+            "elle ne vous est pas réclamée dans le présent courrier."
+        )
+    elif claim.regime is InterestRegime.LEGAL and claim.interest_from is None:
         note = (
             "Intérêts au taux légal dus à compter de la réception d'une mise en demeure "
             "(art. 1344-1 C. civ.) : néant à ce jour."
@@ -230,7 +243,7 @@ def debt_basis(statement: Statement, creditor_name: str, mandate_basis: str) -> 
         + (f" ({mandate_basis.rstrip('.')})" if mandate_basis else "")
         + "."
     ]
-    regimes = {c.regime for c in statement.claims} - {InterestRegime.NONE}
+    regimes = {c.regime for c in statement.due_claims} - {InterestRegime.NONE}
     basis.extend(_sentence(REGIME_BASIS[r]) for r in sorted(regimes))
     if statement.indemnity:
         basis.append(
@@ -306,6 +319,7 @@ def letter_context(
         "recipient_lines": recipient.address_lines,
         "statement": statement,
         "rows": claim_rows(statement) if statement else [],
+        "pending_rows": pending_rows(statement) if statement else [],
         "basis": debt_basis(statement, creditor.legal_name, creditor.mandate_sums_basis)
         if statement
         else [],

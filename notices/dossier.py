@@ -121,7 +121,8 @@ def injonction_data(
     *, case: Case, statement: Statement, letters: list[Notice], court: dict[str, Any]
 ) -> dict[str, Any]:
     """The data of the requête, JSON-ready (amounts as strings: exact decimals)."""
-    principal = sum((c.balance_principal for c in statement.claims), Decimal(0))
+    # Only invoices past due are claimed; one not yet due cannot be.
+    principal = sum((c.balance_principal for c in statement.due_claims), Decimal(0))
     interest = statement.interest_balance
     eligible = small_claims_eligible(principal, interest)
     creditor, debtor, agency = case.creditor, case.debtor, case.agency
@@ -171,12 +172,14 @@ def injonction_data(
                 "paid": _money(c.paid),
                 "balance": _money(c.balance),
             }
-            for c, row in zip(statement.claims, content.claim_rows(statement), strict=True)
+            for c, row in zip(statement.due_claims, content.claim_rows(statement), strict=True)
         ],
         "amounts": {
             "principal": _money(principal),
             "interest": _money(interest),
-            "indemnity": _money(sum((c.balance_indemnity for c in statement.claims), Decimal(0))),
+            "indemnity": _money(
+                sum((c.balance_indemnity for c in statement.due_claims), Decimal(0))
+            ),
             "paid": _money(statement.paid),
             "total": _money(statement.balance),
         },

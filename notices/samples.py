@@ -14,8 +14,9 @@ from cases.models import Case, Creditor
 from collectio.models import Agency
 from collectio.money import euros
 from debtors.models import Debtor
+from dunning.reference_rates import shipped_rate_source
 from dunning.statement import ClaimTerms, PaymentTerms, Statement, compute_statement
-from law.interest import REFERENCE_RATES_FR, DictRateSource, InterestRegime
+from law.interest import InterestRegime
 from notices import content
 from notices.linter import default_wording, render_wording
 from notices.models import Channel, LetterKind
@@ -46,7 +47,7 @@ def _statement(on: date, payments: list[PaymentTerms]) -> Statement:
             _claim(2, "F-2025-1243", date(2025, 11, 5), date(2025, 12, 5), "486.50"),
         ],
         payments=payments,
-        rates=DictRateSource(REFERENCE_RATES_FR),
+        rates=shipped_rate_source(),
     )
 
 

@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Creditor
@@ -18,6 +18,7 @@ from collectio.models import Agency, Membership
 from collectio.money import euros
 from debtors.models import ContactPoint, Debtor
 from dunning.models import Action, Step
+from dunning.selectors import rate_missing_message
 from dunning.statement import (
     PaymentTerms,
     Statement,
@@ -27,7 +28,7 @@ from dunning.statement import (
     database_rates,
 )
 from law.calendar import FrenchCalendar, debtor_deadline
-from law.interest import DayBasis
+from law.interest import DayBasis, RateMissing
 from notices import content
 from notices.linter import default_wording, render_wording
 from notices.models import (
@@ -135,6 +136,11 @@ def letter_blockers(
         reasons.append(_("The first letter has not been sent yet (R124-4)."))
     if kind in DUNNING_KINDS and case.is_time_barred:
         reasons.append(_("The debt is time-barred: no letter may present it as due."))
+    if kind in DUNNING_KINDS and not case.has_claim_past_due(on):
+        reasons.append(
+            _("No invoice is past due on %(date)s: a letter may not demand any.")
+            % {"date": formats.date_format(on, "SHORT_DATE_FORMAT")}
+        )
     return reasons
 
 
@@ -230,7 +236,18 @@ def remittance(creditor: Creditor, start: date, end: date) -> content.Remittance
 
 
 def notice_context(notice: Notice, *, preview: bool = False) -> dict[str, Any]:
-    """Everything ``notice``'s letter says, read from the case at the notice's statement date."""
+    """Everything ``notice``'s letter says, read from the case at the notice's statement date.
+
+    Amounts need the reference rates of every day they cover: without one, the letter is
+    ``LETTER_BLOCKED`` with the rate to import, rather than failed for a retry to fail again.
+    """
+    try:
+        return _notice_context(notice, preview=preview)
+    except RateMissing as missing:
+        raise LetterBlocked([rate_missing_message(missing)]) from missing
+
+
+def _notice_context(notice: Notice, *, preview: bool) -> dict[str, Any]:
     case = notice.case
     agency = notice.agency
     creditor = notice.creditor

@@ -30,7 +30,9 @@ from collectio.outbox import outbox_put
 from collectio.references import next_reference
 from dunning.models import Action, StepExecution
 from dunning.models import Channel as StepChannel
+from dunning.selectors import rate_missing_message
 from dunning.statement import case_statement
+from law.interest import RateMissing
 from notices import content, selectors
 from notices.channels import email as email_channel
 from notices.channels import lre as lre_channel
@@ -291,7 +293,11 @@ def _call_task(case: Case, execution: StepExecution) -> None:
     if CallTask.objects.filter(step_execution=execution).exists():
         return
     first = selectors.first_letter(case)
-    statement = case_statement(case, on=timezone.localdate())
+    try:
+        statement = case_statement(case, on=timezone.localdate())
+        balance = euros(statement.balance)
+    except RateMissing as missing:  # the call can still be made; the agent is told why
+        balance = rate_missing_message(missing)
     task = CallTask.objects.create(
         agency_id=case.agency_id,
         case=case,
@@ -302,8 +308,8 @@ def _call_task(case: Case, execution: StepExecution) -> None:
                 "case": case,
                 "first_letter": first,
                 "first_letter_date": shortdate(first.sent_on) if first else "",
-                "balance": euros(statement.balance),
-                "on": shortdate(statement.on),
+                "balance": balance,
+                "on": shortdate(timezone.localdate()),
             },
         ),
     )

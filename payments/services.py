@@ -22,6 +22,7 @@ from cases.models import TERMINAL_STATES, Case, Claim
 from collectio.models import User
 from collectio.money import to_money
 from collectio.outbox import outbox_put
+from dunning.selectors import rate_missing_message
 from dunning.statement import case_statement
 from law.interest import RateMissing
 from payments.models import Payment
@@ -66,10 +67,7 @@ def payment_record(
     try:
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
-        raise ValidationError(
-            _("%(error)s: enter this semester's reference rates before recording payments.")
-            % {"error": missing}
-        ) from missing
+        raise ValidationError(rate_missing_message(missing)) from missing
     Case.objects.filter(pk=case.pk).update(principal_due=statement.principal_balance)
     case_services.case_refresh_limitation(case=case)
     events.payment_recorded(
@@ -80,7 +78,7 @@ def payment_record(
         received_on=received_on,
         method=method,
         principal_due=statement.principal_balance,
-        balance=statement.balance,
+        balance=statement.outstanding,
     )
     for kind in (PAYMENT_RECEIPT, CREDITOR_PAYMENT_NOTICE):
         outbox_put(
@@ -90,6 +88,7 @@ def payment_record(
             payload={"payment_id": payment.pk},
             case_id=case.pk,
         )
-    if statement.balance <= 0:
+    # Invoices not yet due are still owed: the case is paid once nothing at all is left.
+    if statement.outstanding <= 0:
         case_services.case_transition(case=case, transition="mark_paid", actor=None)
     return payment

@@ -12,7 +12,7 @@ from cases.models import Creditor
 from collectio.models import Agency, Role, User
 from collectio.scoping import tenant_scope
 from dunning.models import ReferenceRate
-from law.interest import load_reference_rates
+from dunning.reference_rates import load_shipped
 from tests import factories
 
 
@@ -51,7 +51,7 @@ def _english_messages(settings):
 @pytest.fixture
 def world(db) -> World:
     if not ReferenceRate.objects.exists():  # a transactional test flushed the data migration
-        load_reference_rates(ReferenceRate)
+        load_shipped(ReferenceRate)
     with scopes_disabled():
         alpha = factories.new_agency("Alpha Recouvrement")
         bravo = factories.new_agency("Bravo Contentieux")

@@ -101,9 +101,14 @@ def new_case(
     *,
     principal: Decimal = Decimal("1200.00"),
     state: str | None = None,
+    invoiced_on: date | None = None,
     **fields: object,
 ) -> Case:
-    """A case with one claim, optionally forced into a state (as a row loaded from the database)."""
+    """A case with one claim, optionally forced into a state (as a row loaded from the database).
+
+    The invoice is dated ``invoiced_on`` (default: 90 days ago) and was due 30 days later.
+    """
+    invoiced_on = invoiced_on or date.today() - timedelta(days=90)
     opened = services.case_open(
         agency=creditor.agency,
         creditor=creditor,
@@ -111,8 +116,8 @@ def new_case(
         claims=[
             services.ClaimInput(
                 invoice_number=f"F-{next(_serial)}",
-                invoice_date=date.today() - timedelta(days=90),
-                due_date=date.today() - timedelta(days=60),
+                invoice_date=invoiced_on,
+                due_date=invoiced_on + timedelta(days=30),
                 principal=principal,
                 debt_kind="b2b",
             )

@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition
 from cases import selectors, services
 from cases.access import access_case
 from cases.models import TERMINAL_STATES, Case, CaseState
+from dunning.selectors import rate_missing_message
 from dunning.statement import Statement, case_statement
 from law.interest import RateMissing
 from payments import services as payment_services
@@ -34,8 +35,8 @@ def _get_case(request: HttpRequest, pk: int) -> Case:
 def _statement(case: Case) -> tuple[Statement | None, str]:
     try:
         return case_statement(case, on=timezone.localdate()), ""
-    except RateMissing as missing:
-        return None, str(missing)
+    except RateMissing as missing:  # shown in place: the rest of the page needs no rate
+        return None, rate_missing_message(missing)
 
 
 def _detail_context(

@@ -1,12 +1,6 @@
-"""Load legal-fr.md section 0's reference rates; later semesters are entered in the admin."""
+"""Superseded: 0004 loads the reference rates from dunning/data/reference_rates_fr.csv."""
 
 from django.db import migrations
-
-
-def load(apps, schema_editor):
-    from law.interest import load_reference_rates
-
-    load_reference_rates(apps.get_model("dunning", "ReferenceRate"))
 
 
 def unload(apps, schema_editor):
@@ -15,4 +9,4 @@ def unload(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("dunning", "0001_initial")]
-    operations = [migrations.RunPython(load, unload)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, unload)]

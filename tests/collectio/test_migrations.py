@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from dunning.models import ReferenceRate
-from law.interest import load_reference_rates
+from dunning.reference_rates import load_shipped
 
 BEFORE = [
     ("collectio", "0003_referencesequence"),
@@ -113,7 +113,7 @@ def _totals(apps, payment_app):
 def test_the_restructuring_keeps_every_row_and_amount():
     latest = _latest()
     if not ReferenceRate.objects.exists():  # a transactional test flushed the data migration
-        load_reference_rates(ReferenceRate)
+        load_shipped(ReferenceRate)
     try:
         old = _migrate(BEFORE)
         cases = _seed(old)

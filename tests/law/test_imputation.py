@@ -5,17 +5,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from dunning.reference_rates import shipped_rate_source
 from law.imputation import DebtLine, Payment, impute
 from law.interest import (
-    REFERENCE_RATES_FR,
-    DictRateSource,
     InterestRegime,
     interest_amount,
     interest_segments,
     recovery_indemnity,
 )
 
-RATES = DictRateSource(REFERENCE_RATES_FR)
+RATES = shipped_rate_source()
 
 
 def b2b_interest(principal: Decimal, start: date, end: date) -> Decimal:

@@ -5,8 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from dunning.reference_rates import shipped_rate_source
 from law.interest import (
-    REFERENCE_RATES_FR,
     DayBasis,
     DictRateSource,
     IndemnityForbidden,
@@ -24,7 +24,7 @@ from law.interest import (
     validate_contract_rate,
 )
 
-RATES = DictRateSource(REFERENCE_RATES_FR)
+RATES = shipped_rate_source()
 
 
 def four_places(amount: Decimal) -> Decimal:
