@@ -19,6 +19,7 @@ test: deps venv
 lint: venv
 	ruff check .
 	ruff format --check .
+	lint-imports --no-cache
 
 deps:
 	@$(SERVICES) deps
