@@ -13,6 +13,7 @@ run: deps venv
 test: export CHROMIUM_PATH ?= /usr/bin/chromium
 test: export SECRET_KEY ?= insecure-key-for-tests-only
 test: export SECURE_COOKIES ?= False
+test: export REDIS_DB ?= 9
 test: deps venv
 	@$(SERVICES) exec pytest -n 2 $(PYTEST_ARGS)
 

@@ -17,7 +17,8 @@ VAR=$ROOT/var
 PG_PORT=54329
 REDIS_PORT=63799
 LOCAL_DATABASE_URL=postgres://collectio@127.0.0.1:$PG_PORT/collectio
-LOCAL_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+# make test uses its own Redis database, so what it queues never reaches the make run worker.
+LOCAL_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/${REDIS_DB:-0}
 APT_PACKAGES=(redis-server libharfbuzz-subset0 poppler-utils chromium
               fonts-dejavu-core fonts-liberation2)
 IS_ROOT=$([ "$(id -u)" = 0 ] && echo 1 || echo 0)
