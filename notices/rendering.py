@@ -5,6 +5,8 @@
 * One ``FontConfiguration`` per process: building it loads every system font, which costs more
   than laying out a one-page letter. It is created lazily after a worker forks.
 * Formal notices are rendered as PDF/A-3b, the archival profile, since they are evidence.
+* A letter is read back from its PDF before it may be stored: every mandatory mention must be
+  in its text (``notices.linter.missing_mentions``), whatever its HTML said.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pypdfium2
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -28,8 +31,9 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from notices.linter import MissingMandatoryBlock, missing_blocks
+from notices.linter import MissingMandatoryBlock, missing_blocks, missing_mentions
 from notices.models import LetterKind
+from notices.templatetags.letters import typographic_apostrophes
 
 LETTERS_ROOT = (Path(settings.BASE_DIR) / "static" / "letters").resolve()
 BASE_URL = LETTERS_ROOT.as_uri() + "/"
@@ -91,10 +95,15 @@ class Pdf:
         return cls(content, hashlib.sha256(content).hexdigest(), page_count)
 
 
+def _render_html(template: str, context: dict[str, Any]) -> str:
+    with translation.override("fr"):
+        html = render_to_string(template, context)
+    return typographic_apostrophes(html, html=True)
+
+
 def letter_html(kind: str, context: dict[str, Any]) -> str:
     """The letter's HTML, refused if a mandatory block is missing from the output."""
-    with translation.override("fr"):
-        html = render_to_string(f"letters/{kind}.html", context)
+    html = _render_html(f"letters/{kind}.html", context)
     if missing := missing_blocks(kind, html):
         raise MissingMandatoryBlock(kind, missing)
     return html
@@ -109,15 +118,30 @@ def html_to_pdf(html: str, *, archival: bool = False) -> Pdf:
     return Pdf.of(document.write_pdf(pdf_variant=variant), len(document.pages))
 
 
+def pdf_text(content: bytes) -> str:
+    """The text a reader of the PDF gets, page after page, within each page's bounds.
+
+    PDFium (Chromium's PDF engine) reads a two-page letter in about 10 ms, where pypdf takes
+    20 times as long: as much as a fifth of the letter's whole rendering.
+    """
+    document = pypdfium2.PdfDocument(content)
+    try:
+        return "\n".join(page.get_textpage().get_text_bounded() for page in document)
+    finally:
+        document.close()
+
+
 def render_letter(kind: str, context: dict[str, Any]) -> Pdf:
-    return html_to_pdf(letter_html(kind, context), archival=kind in ARCHIVAL_KINDS)
+    """The letter's PDF, refused unless its text carries every mandatory mention."""
+    pdf = html_to_pdf(letter_html(kind, context), archival=kind in ARCHIVAL_KINDS)
+    if missing := missing_mentions(kind, context, pdf_text(pdf.content)):
+        raise MissingMandatoryBlock(kind, missing, where="PDF text")
+    return pdf
 
 
 def render_page(template: str, context: dict[str, Any], *, archival: bool = False) -> Pdf:
     """Any other bundled document (print batch cover, judicial dossier)."""
-    with translation.override("fr"):
-        html = render_to_string(template, context)
-    return html_to_pdf(html, archival=archival)
+    return html_to_pdf(_render_html(template, context), archival=archival)
 
 
 def merge_pdfs(parts: Iterable[bytes]) -> Pdf:

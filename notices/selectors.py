@@ -28,7 +28,7 @@ from dunning.statement import (
     database_rates,
 )
 from notices import content
-from notices.linter import default_wording, render_wording
+from notices.linter import default_wording, forbidden_wording, render_wording
 from notices.models import (
     AFTER_FIRST_LETTER_KINDS,
     DEBTOR_KINDS,
@@ -114,6 +114,7 @@ def letter_blockers(
             _("The creditor's collection mandate is incomplete (R124-3): %(missing)s.")
             % {"missing": ", ".join(missing)}
         )
+    reasons.extend(_lookalike_wording(agency, creditor))
     if case is None:
         return reasons
     debtor = case.debtor
@@ -134,6 +135,23 @@ def letter_blockers(
     if kind in DUNNING_KINDS and case.is_time_barred:
         reasons.append(_("The debt is time-barred: no letter may present it as due."))
     return reasons
+
+
+def _lookalike_wording(agency: Agency, creditor: Creditor) -> list[str]:
+    """REQ-A9 on what the agency typed about itself and the creditor, which every letter prints
+    in full: even as plain text, "HUISSIER DE JUSTICE – SAISIE IMMINENTE" in the creditor's
+    name makes the letter read as an enforcement act (art. 433-13 C. pén.)."""
+    fields = (
+        (_("The creditor's name"), creditor.legal_name),
+        (_("The creditor's basis of the sums due"), creditor.mandate_sums_basis),
+        (_("The agency's name"), agency.legal_name),
+    )
+    return [
+        _("%(field)s carries wording no letter may carry (REQ-A9): %(terms)s.")
+        % {"field": field, "terms": ", ".join(f"« {t} »" for t in found)}
+        for field, text in fields
+        if (found := forbidden_wording(text))
+    ]
 
 
 def kind_for_step(step: Step | None, case: Case) -> str:

@@ -528,8 +528,14 @@ def notice_preview(
     """The letter as it would be produced today, watermarked "APERÇU"; nothing is stored.
 
     A receipt previews the case's last payment; a plan, the balance without instalments yet.
+    Refused as the letter itself would be: ``LetterBlocked`` when the law forbids it now,
+    ``MissingMandatoryBlock`` when its PDF would lack a mandatory mention.
     """
     on = on or timezone.localdate()
+    if blockers := selectors.letter_blockers(
+        agency=case.agency, creditor=case.creditor, kind=kind, channel=channel, case=case, on=on
+    ):
+        raise LetterBlocked(blockers)
     data = {}
     if kind == LetterKind.PAYMENT_RECEIPT:
         last = case.payments.order_by("received_on", "pk").last()

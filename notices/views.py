@@ -19,7 +19,7 @@ from django.http import (
     HttpResponseBadRequest,
     JsonResponse,
 )
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +29,7 @@ from cases import selectors as case_selectors
 from cases.models import Case
 from collectio.scoping import tenant_scope
 from notices import selectors, services
+from notices.linter import MissingMandatoryBlock
 from notices.models import LetterKind, Notice
 
 
@@ -62,6 +63,10 @@ def case_letter_preview(request: HttpRequest, pk: int) -> HttpResponse:
         pdf = services.notice_preview(case=case, kind=kind)
     except ValidationError as exc:
         raise Http404 from exc
+    except (selectors.LetterBlocked, MissingMandatoryBlock) as exc:
+        reasons = exc.reasons if isinstance(exc, selectors.LetterBlocked) else [exc.reason]
+        context = {"case": case, "kind_label": LetterKind(kind).label, "reasons": reasons}
+        return render(request, "notices/preview_refused.html", context, status=409)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="apercu-{case.reference}-{kind}.pdf"'
     return response

@@ -70,3 +70,17 @@ def grouped(value: str, size: int = 4) -> str:
     """IBAN in groups of four; SIREN in groups of three with ``|grouped:3``."""
     compact = "".join((value or "").split())
     return " ".join(compact[i : i + size] for i in range(0, len(compact), size))
+
+
+APOSTROPHE = "’"
+# What Django's escaping makes of a straight apostrophe typed in a name or an address.
+_ESCAPED_APOSTROPHES = ("&#x27;", "&#39;")
+
+
+def typographic_apostrophes(text: str, *, html: bool = False) -> str:
+    """One apostrophe in everything a reader gets: the typographic ’, also where a name or an
+    address was typed with a straight one. In HTML only escaped ones are replaced (a straight
+    one there may delimit an attribute); templates are written with ’ already."""
+    for straight in _ESCAPED_APOSTROPHES if html else ("'",):
+        text = text.replace(straight, APOSTROPHE)
+    return text
