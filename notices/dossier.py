@@ -344,7 +344,6 @@ def dossier_build(*, case: Case, actor: User | None, on: date | None = None) -> 
             "bordereau": _bordereau(case, letters),
             "on": on,
         },
-        archival=True,
     )
     parts = [summary.content]
     for notice in letters:
