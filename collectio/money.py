@@ -1,4 +1,4 @@
-"""The one place where money is rounded.
+"""The one place where money is rounded, and the one place where it is written out.
 
 Every amount a debtor, a creditor or a judge reads goes through :func:`to_money`, so two screens
 can never disagree by a cent because they rounded differently.
@@ -15,3 +15,21 @@ def to_money(value: Decimal | int | str) -> Decimal:
     if isinstance(value, float):
         raise TypeError("money must never be a float")
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+NBSP = "\u00a0"
+
+
+def format_money(value: Decimal | int | str | None, *, currency: bool = True) -> str:
+    """The one way an amount is written for a reader, the French way: ``1285.83`` ->
+    ``1 285,83 €`` (non-breaking thousands separator and space before the sign)."""
+    if value is None:
+        return ""
+    value = to_money(value)
+    sign = "-" if value < 0 else ""
+    whole, cents = f"{abs(value):.2f}".split(".")
+    groups: list[str] = []
+    while whole:
+        whole, groups = whole[:-3], [whole[-3:], *groups]
+    text = f"{sign}{NBSP.join(groups)},{cents}"
+    return f"{text}{NBSP}€" if currency else text

@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 
 from cases.models import Payment
+from collectio.money import format_money
 
 
 def payment_notice_to_creditor(*, payment: Payment) -> bool:
@@ -22,11 +23,11 @@ def payment_notice_to_creditor(*, payment: Payment) -> bool:
             "(debtor: %(debtor)s). Balance still due: %(balance)s €."
         )
         % {
-            "amount": payment.amount,
+            "amount": format_money(payment.amount, currency=False),
             "date": payment.received_on.strftime("%d/%m/%Y"),
             "ref": case.reference,
             "debtor": case.debtor.display_name,
-            "balance": case.outstanding_amount,
+            "balance": format_money(case.outstanding_amount, currency=False),
         },
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[creditor.contact_email],

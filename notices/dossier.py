@@ -24,6 +24,7 @@ from dunning.statement import Statement, case_statement
 from notices import content, selectors
 from notices.models import JudicialDossier, LetterKind, Notice
 from notices.rendering import merge_pdfs, render_page
+from notices.templatetags.letters import elide
 
 SCHEMA = "collectio.injonction-de-payer/1"
 CERFA = {
@@ -133,7 +134,7 @@ def competent_court(case: Case) -> dict[str, Any]:
         )
     return {
         "kind": kind,
-        "name": f"{label} de {debtor.city.strip().title()}",
+        "name": f"{label} {elide(debtor.city.strip().title(), 'de', autoescape=False)}",
         "city": debtor.city,
         "postcode": debtor.postcode,
         "cerfa": CERFA[kind],

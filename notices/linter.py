@@ -102,9 +102,16 @@ WORDING_VARIABLES = frozenset(
     }
 )
 WORDING_TAGS = frozenset({"if", "elif", "else", "endif"})
-WORDING_FILTERS = frozenset({"upper", "lower", "capfirst", "default"})
-# No loaders, no libraries; every value is escaped as it is inserted.
-WORDING_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=True)
+WORDING_FILTERS = frozenset({"upper", "lower", "capfirst", "default", "elide"})
+# No loaders, no {% load %}; the letters' typography built in (``{{ creditor_name|elide:"de" }}``
+# for "d’Imprimerie Moreau"); every value is escaped as it is inserted.
+WORDING_ENGINE = Engine(
+    dirs=[],
+    app_dirs=False,
+    libraries={},
+    builtins=["notices.templatetags.letters"],
+    autoescape=True,
+)
 # What the agency's own wording may keep of HTML: emphasis and lists, no attribute at all (so
 # no style, class or data-block), no link, no heading, no image.
 WORDING_TAGS_ALLOWED = frozenset({"p", "br", "strong", "em", "b", "i", "ul", "ol", "li"})

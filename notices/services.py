@@ -46,7 +46,7 @@ from notices.models import (
 )
 from notices.rendering import merge_pdfs, render_letter, render_page
 from notices.selectors import LetterBlocked
-from notices.templatetags.letters import euros, longdate, shortdate
+from notices.templatetags.letters import euros, longdate, shortdate, typographic_apostrophes
 
 IMMEDIATE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_REGISTERED_LETTER})
 
@@ -396,7 +396,8 @@ def sms_text(notice: Notice, first: content.FirstLetter) -> str:
 
 
 def _email_text(notice: Notice, first: content.FirstLetter | None) -> str:
-    return render_to_string(
+    """The e-mail carrying the letter, with the letter's typography (one apostrophe)."""
+    text = render_to_string(
         "letters/email_body.txt",
         {
             "notice": notice,
@@ -407,7 +408,8 @@ def _email_text(notice: Notice, first: content.FirstLetter | None) -> str:
             "first_letter": first if first and first.reference != notice.reference else None,
             "first_letter_date": longdate(first.sent_on) if first else "",
         },
-    ).strip()
+    )
+    return typographic_apostrophes(text.strip())
 
 
 def _email_message(notice: Notice) -> EmailMessage:

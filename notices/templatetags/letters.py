@@ -1,38 +1,37 @@
-"""French typography for letters: amounts, rates, dates and identifiers as a reader expects them."""
+"""French typography for letters: amounts, rates, dates and identifiers as a reader expects them,
+elision before a vowel, one apostrophe (’) throughout."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
 from django import template
 from django.utils import formats, translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
-from collectio.money import to_money
+from collectio.money import NBSP, format_money
 
 register = template.Library()
 
-NBSP = "\u00a0"
+APOSTROPHE = "’"
+# What Django's escaping makes of a straight apostrophe typed in a name or an address.
+_ESCAPED_APOSTROPHES = ("&#x27;", "&#39;")
 
 
 @register.filter
 def amount(value: Decimal | str | None) -> str:
     """``1285.83`` (or ``"1285.83"``) -> ``1 285,83`` (non-breaking thousands separator)."""
-    if value is None:
-        return ""
-    value = to_money(value)
-    sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(value):.2f}".split(".")
-    groups = []
-    while whole:
-        whole, groups = whole[:-3], [whole[-3:], *groups]
-    return f"{sign}{NBSP.join(groups)},{cents}"
+    return format_money(value, currency=False)
 
 
 @register.filter
 def euros(value: Decimal | str | None) -> str:
     """``1285.83`` -> ``1 285,83 €``."""
-    return f"{amount(value)}{NBSP}€" if value is not None else ""
+    return format_money(value)
 
 
 @register.filter
@@ -60,6 +59,14 @@ def longdate(value: date | None, with_weekday: bool = False) -> str:
     return NBSP.join(parts)
 
 
+@register.filter(needs_autoescape=True)
+def ordinals(value: str, autoescape: bool = True) -> SafeString:
+    """``1er`` stays ``1er`` in a heading set in capitals (CSS ``text-transform``), not ``1ER``:
+    the ordinal suffix is marked so the stylesheet leaves its case alone."""
+    text = conditional_escape(value) if autoescape else value
+    return mark_safe(re.sub(r"\b1er\b", '1<span class="ordinal">er</span>', str(text)))  # noqa: S308 (escaped above)
+
+
 @register.filter
 def shortdate(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
@@ -72,9 +79,77 @@ def grouped(value: str, size: int = 4) -> str:
     return " ".join(compact[i : i + size] for i in range(0, len(compact), size))
 
 
-APOSTROPHE = "’"
-# What Django's escaping makes of a straight apostrophe typed in a name or an address.
-_ESCAPED_APOSTROPHES = ("&#x27;", "&#39;")
+# --- elision --------------------------------------------------------------------------------
+ELIDED = {"de": "d", "le": "l", "la": "l", "que": "qu"}
+# Words whose h is aspirated ("de Hachette", "le hangar"): no elision before them. Any other
+# h is taken as mute ("d’Hôtel", "l’Horlogerie"), the usual case for French trade names.
+ASPIRATED_H = (
+    "hach",
+    "haie",
+    "hall",
+    "hamac",
+    "hamea",
+    "hanche",
+    "handicap",
+    "hangar",
+    "hanneton",
+    "hareng",
+    "haricot",
+    "harpe",
+    "hasard",
+    "hate",
+    "haut",
+    "havre",
+    "heros",
+    "herisson",
+    "hetre",
+    "hibou",
+    "hierarch",
+    "hockey",
+    "holland",
+    "homard",
+    "hongr",
+    "honte",
+    "hors",
+    "hotte",
+    "houblon",
+    "houille",
+    "housse",
+    "houx",
+    "hublot",
+    "huit",
+    "hutte",
+)
+_VOWELS = frozenset("aeiouæœ")
+
+
+def _bare(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def elides(word: str) -> bool:
+    """Whether French elides "de", "le", "la" or "que" before ``word``: a vowel (not the y of
+    "Yannick"), or a mute h."""
+    bare = _bare(word.lstrip())
+    if not bare:
+        return False
+    first, following = bare[0], bare[1:2]
+    if first == "y":
+        return bool(following) and following not in _VOWELS
+    if first == "h":
+        return not bare.startswith(ASPIRATED_H)
+    return first in _VOWELS
+
+
+@register.filter(needs_autoescape=True)
+def elide(value: str, word: str = "de", autoescape: bool = True) -> SafeString:
+    """``{{ name|elide:"de" }}``: "de Boulangerie Martin", "d’Imprimerie Moreau", "d’Élodie
+    Martin", "de Hachette"; likewise for "le", "la" and "que"."""
+    name = conditional_escape(value) if autoescape else str(value)
+    if word in ELIDED and elides(str(value)):
+        return mark_safe(f"{ELIDED[word]}{APOSTROPHE}{name}")  # noqa: S308 (escaped above)
+    return mark_safe(f"{word} {name}")  # noqa: S308 (escaped above)
 
 
 def typographic_apostrophes(text: str, *, html: bool = False) -> str:

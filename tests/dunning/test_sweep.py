@@ -326,4 +326,7 @@ def test_creditor_is_emailed_about_each_payment(alpha_scope, mailoutbox):
     assert payment_notice_to_creditor(payment=payment) is True
     (mail,) = mailoutbox
     assert mail.to == ["compta@martin.fr"]
-    assert case.reference in mail.subject and "50.00" in mail.body and "1150.00" in mail.body
+    assert case.reference in mail.subject
+    # Amounts in French, as in the letters (issue 8, item 6): decimal comma, grouped thousands.
+    assert "A payment of 50,00 € was received" in mail.body
+    assert "Balance still due: 1\u00a0150,00 €." in mail.body
