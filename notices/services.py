@@ -52,12 +52,20 @@ IMMEDIATE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_R
 
 
 # --- creation -------------------------------------------------------------------------------
-def _event(notice: Notice, what: str, actor: User | None = None, **details: Any) -> None:
+def _event(
+    notice: Notice,
+    what: str,
+    actor: User | None = None,
+    *,
+    at: datetime | None = None,
+    **details: Any,
+) -> None:
     if notice.case_id is None:
         return
     CaseEvent.objects.create(
         agency_id=notice.agency_id,
         case_id=notice.case_id,
+        at=at or timezone.now(),
         actor=actor,
         kind=CaseEvent.Kind.NOTE,
         payload={
@@ -470,7 +478,7 @@ def _mark_sent(
     notice.tracking_number = tracking_number
     notice.print_batch = print_batch
     notice.save()
-    _event(notice, "sent", tracking_number=tracking_number)
+    _event(notice, "sent", at=at, tracking_number=tracking_number)
     if was_first:
         for held in Notice.objects.filter(
             case_id=notice.case_id, channel=Channel.SMS, status=Notice.Status.DRAFT
@@ -563,9 +571,16 @@ def notice_preview(
 
 # --- post: the daily print batch, tracking numbers and acknowledgements -----------------------
 @transaction.atomic
-def print_batch_run(*, agency_id: int, limit: int | None = None) -> PrintBatch | None:
+def print_batch_run(
+    *, agency_id: int, limit: int | None = None, at: datetime | None = None
+) -> PrintBatch | None:
     """Gather the rendered letters not yet printed into one PDF behind a cover index, hand it
-    to the post backend and mark them sent; registered letters get their tracking number."""
+    to the post backend and mark them sent; registered letters get their tracking number.
+
+    ``at`` is when the batch leaves: now, unless a history is replayed (the demo's first
+    letters, sent months ago); a letter dated after that day never goes with it.
+    """
+    now = at or timezone.now()
     letters = list(
         Notice.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
@@ -573,13 +588,13 @@ def print_batch_run(*, agency_id: int, limit: int | None = None) -> PrintBatch |
             channel__in=POSTAL_CHANNELS,
             status=Notice.Status.RENDERED,
             print_batch__isnull=True,
+            statement_on__lte=timezone.localdate(now),
         )
         .select_related("agency", "creditor", "case__debtor")
         .order_by("channel", "pk")[:limit]
     )
     if not letters:
         return None
-    now = timezone.now()
     batch = PrintBatch.objects.create(agency_id=agency_id, letter_count=len(letters))
     parts = []
     for letter in letters:
