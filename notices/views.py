@@ -28,6 +28,7 @@ from django_scopes import scopes_disabled
 from cases import selectors as case_selectors
 from cases.models import Case
 from collectio.scoping import tenant_scope
+from dunning.interest import RateMissing
 from notices import selectors, services
 from notices.linter import MissingMandatoryBlock
 from notices.models import LetterKind, Notice
@@ -63,13 +64,24 @@ def case_letter_preview(request: HttpRequest, pk: int) -> HttpResponse:
         pdf = services.notice_preview(case=case, kind=kind)
     except ValidationError as exc:
         raise Http404 from exc
-    except (selectors.LetterBlocked, MissingMandatoryBlock) as exc:
-        reasons = exc.reasons if isinstance(exc, selectors.LetterBlocked) else [exc.reason]
-        context = {"case": case, "kind_label": LetterKind(kind).label, "reasons": reasons}
+    except (selectors.LetterBlocked, MissingMandatoryBlock, RateMissing) as exc:
+        context = {"case": case, "kind_label": LetterKind(kind).label, "reasons": _reasons(exc)}
         return render(request, "notices/preview_refused.html", context, status=409)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="apercu-{case.reference}-{kind}.pdf"'
     return response
+
+
+def _reasons(refusal: Exception) -> list[str]:
+    """Why a letter cannot be produced, as an agent reads it."""
+    if isinstance(refusal, selectors.LetterBlocked):
+        return refusal.reasons
+    if isinstance(refusal, MissingMandatoryBlock):
+        return [refusal.reason]
+    return [
+        _("The %(kind)s rate of %(semester)s is not loaded: no amount can be computed.")
+        % {"kind": refusal.kind, "semester": refusal.semester}
+    ]
 
 
 @login_required

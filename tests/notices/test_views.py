@@ -96,6 +96,16 @@ def test_preview_of_a_blocked_letter_in_french(client, world, case, settings):
     assert "pas encore été envoyé (R124-4)." in page
 
 
+def test_preview_without_the_reference_rate_says_so(client, world, case, time_machine):
+    time_machine.move_to(date(2029, 9, 15))  # a semester nobody has loaded, not time-barred
+    client.force_login(world.agent)
+    response = client.get(reverse("notices:case_preview", args=[case.pk]))
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "The ECB_MRO rate of 20" in page  # the first semester missing on the way
+    assert "is not loaded: no amount can be computed." in page
+
+
 def test_preview_of_a_letter_missing_a_mention_says_which(client, world, case, settings, tmp_path):
     """A template that hides a block: MissingMandatoryBlock, shown with its reason."""
     folder = tmp_path / "letters"
