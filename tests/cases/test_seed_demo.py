@@ -1,7 +1,8 @@
 """``manage.py seed_demo``: idempotent, every state present, coherent timelines, working logins.
 
-Seeding 200 cases takes seconds, so the module seeds once (twice, to prove idempotence) inside a
-transaction that is rolled back at the end; each test runs in a savepoint inside it.
+Seeding 200 cases and rendering their first letters takes about a minute, so the module seeds
+once (twice, to prove idempotence) inside a transaction that is rolled back at the end; each
+test runs in a savepoint inside it.
 """
 
 from __future__ import annotations
