@@ -199,13 +199,14 @@ def letter_created(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
     return _write(Kind.LETTER_CREATED, case=case, cases=None, actor=actor, payload=_letter(notice))
 
 
-def letter_sent(*, case: Case, notice: Any) -> CaseEvent | None:
+def letter_sent(*, case: Case, notice: Any, at: datetime | None = None) -> CaseEvent | None:
     return _write(
         Kind.LETTER_SENT,
         case=case,
         cases=None,
         actor=None,
         payload={**_letter(notice), "tracking_number": notice.tracking_number},
+        at=at,
     )
 
 

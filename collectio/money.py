@@ -21,8 +21,9 @@ def to_money(value: Decimal | int | str) -> Decimal:
 NBSP = "\u00a0"
 
 
-def amount(value: Decimal | int | str | None) -> str:
-    """``1285.83`` (or ``"1285.83"``) -> ``1 285,83`` (non-breaking thousands separator)."""
+def format_money(value: Decimal | int | str | None, *, currency: bool = True) -> str:
+    """The one way an amount is written for a reader, the French way: ``1285.83`` ->
+    ``1 285,83 €`` (non-breaking thousands separator and space before the sign)."""
     if value is None:
         return ""
     value = to_money(value)
@@ -31,9 +32,15 @@ def amount(value: Decimal | int | str | None) -> str:
     groups: list[str] = []
     while whole:
         whole, groups = whole[:-3], [whole[-3:], *groups]
-    return f"{sign}{NBSP.join(groups)},{cents}"
+    text = f"{sign}{NBSP.join(groups)},{cents}"
+    return f"{text}{NBSP}€" if currency else text
 
 
 def euros(value: Decimal | int | str | None) -> str:
     """``1285.83`` -> ``1 285,83 €``."""
-    return f"{amount(value)}{NBSP}€" if value is not None else ""
+    return format_money(value)
+
+
+def amount(value: Decimal | int | str | None) -> str:
+    """``1285.83`` -> ``1 285,83``, for tables whose column says the currency."""
+    return format_money(value, currency=False)

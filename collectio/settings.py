@@ -254,10 +254,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # WeasyPrint and fontTools narrate every render at INFO, django-axes every login attempt
-    # (lockouts are warnings): keep their warnings only.
+    # WeasyPrint, fontTools and pikepdf narrate every render at INFO, django-axes every login
+    # attempt (lockouts are warnings): keep their warnings only.
     "loggers": {
         name: {"level": "WARNING"}
-        for name in ("weasyprint", "weasyprint.progress", "fontTools", "axes")
+        for name in ("weasyprint", "weasyprint.progress", "fontTools", "pikepdf", "axes")
     },
 }

@@ -304,10 +304,15 @@ def _debtor_pool(fake: Faker, rng: random.Random) -> tuple[list[DebtorSpec], lis
 
 
 def _active_steps(target: str, rng: random.Random) -> list[Move]:
-    """Accept, then reminders and escalations up to ``target``, with the odd pause on the way."""
+    """Accept, then reminders and escalations up to ``target``, with the odd pause on the way.
+
+    Nothing escalates before the first reminder, the first letter every later step recalls
+    (R124-4): a case is sent 0 to 2 reminders, at least one if it goes further."""
+    escalating = target in (S.PHONE_FOLLOWUP, S.FORMAL_NOTICE)
+    reminders = max(rng.randint(0, 2), 1 if escalating else 0)
     steps = [Move("accept", rng.randint(1, 3))]
-    steps += [Move("send_reminder", rng.randint(8, 12)) for _ in range(rng.randint(0, 2))]
-    if target in (S.PHONE_FOLLOWUP, S.FORMAL_NOTICE):
+    steps += [Move("send_reminder", rng.randint(8, 12)) for _ in range(reminders)]
+    if escalating:
         steps.append(Move("escalate", rng.randint(10, 15)))
     if target == S.FORMAL_NOTICE:
         steps.append(Move("escalate", rng.randint(7, 14)))
@@ -701,6 +706,54 @@ def _seed_case(
     _backdate(case, plan, agents[plan.agent_index], policy, today)
 
 
+POSTED_AT_HOUR = 19  # the day's print batch leaves once the day's steps are done
+
+
+def _seed_first_letters(agency: Agency) -> None:
+    """Give every case past its first reminder the first letter it was sent (R124-4), which
+    every later letter, call and SMS recalls (REQ-A6).
+
+    The letter is produced by the letters' services as the first reminder step would have:
+    created on the reminder's day (the law's gates asked for that day), rendered from the
+    statement of that day, and posted in that day's print batch. Only its timestamps are then
+    set back to the reminder's, as ``_backdate`` does for the timeline. Cases that already have
+    a first reminder (a second run, or the sweep's own) are left alone.
+    """
+    from notices import services as letters
+    from notices.models import Channel, LetterKind, Notice
+
+    with_letter = Notice.objects.filter(agency=agency, kind=LetterKind.FIRST_REMINDER)
+    first_reminders: dict[int, datetime] = {}
+    for case_id, at in (
+        CaseEvent.objects.filter(agency=agency, transition="send_reminder")
+        .exclude(case_id__in=with_letter.values("case_id"))
+        .order_by("at", "pk")
+        .values_list("case_id", "at")
+    ):
+        first_reminders.setdefault(case_id, at)
+    by_day: dict[date, list[tuple[int, datetime]]] = {}
+    for case_id, at in first_reminders.items():
+        by_day.setdefault(timezone.localdate(at), []).append((case_id, at))
+    for day, reminders in sorted(by_day.items()):
+        with transaction.atomic():
+            for case_id, at in reminders:
+                case = Case.objects.select_related("agency", "creditor", "debtor").get(pk=case_id)
+                notice = letters.notice_render(
+                    notice=letters.notice_create(
+                        kind=LetterKind.FIRST_REMINDER,
+                        channel=Channel.LETTER,
+                        case=case,
+                        actor=None,
+                        on=day,
+                    )
+                )
+                Notice.objects.filter(pk=notice.pk).update(created_at=at, rendered_at=at)
+                CaseEvent.objects.filter(case_id=case_id, payload__notice_id=notice.pk).update(
+                    at=at
+                )
+            letters.print_batch_run(agency_id=agency.pk, at=_at(day, POSTED_AT_HOUR, 0))
+
+
 @transaction.atomic
 def _demo_rates_up_to(today: date) -> list[str]:
     """Let the demo compute amounts after the last published semester of legal-fr.md.
@@ -750,6 +803,7 @@ def seed_demo() -> SeedResult:
                 continue
             _seed_case(agency, creditors, plan, agents, policy, today)
             created += 1
+        _seed_first_letters(agency)
         counts = dict(Case.objects.values_list("state").annotate(n=Count("pk")).order_by())
     return SeedResult(
         agency=agency,

@@ -9,7 +9,7 @@ class NoticesConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from notices.linter import check_shipped_letter_templates
+        from notices.checks import check_shipped_letter_templates
 
         checks.register(check_shipped_letter_templates, "templates")
 

@@ -16,7 +16,7 @@ from typing import Any
 from collectio.money import ZERO, to_money
 from dunning.statement import ClaimStatement, Statement
 from law.interest import InterestRegime
-from notices.models import Channel, LetterKind
+from notices.kinds import Channel, LetterKind
 
 SUBJECTS = {
     LetterKind.FIRST_REMINDER: "Demande de règlement",
@@ -27,6 +27,17 @@ SUBJECTS = {
     LetterKind.PAYMENT_PLAN: "Échéancier de paiement",
     LetterKind.REMITTANCE_STATEMENT: "Relevé de reversement des fonds encaissés",
 }
+
+# REQ-A4: article L111-8 CPCE, paragraphs 2 and 3, reproduced word for word in every letter to
+# the debtor (R124-4 5°) and looked for, word for word, in each letter's PDF.
+L111_8 = (
+    "Les frais de recouvrement entrepris sans titre exécutoire restent à la charge du créancier, "
+    "sauf s’ils concernent un acte dont l’accomplissement est prescrit par la loi au créancier. "
+    "Toute stipulation contraire est réputée non écrite, sauf disposition législative contraire.",
+    "Cependant, le créancier qui justifie du caractère nécessaire des démarches entreprises pour "
+    "recouvrer sa créance peut demander au juge de l’exécution de laisser tout ou partie des "
+    "frais ainsi exposés à la charge du débiteur de mauvaise foi.",
+)
 
 # Letters are French whatever the interface language: labels written here, not translated.
 PAYMENT_METHODS = {
@@ -211,7 +222,7 @@ def _claim_row(claim: ClaimStatement) -> ClaimRow:
         )
     elif claim.regime is InterestRegime.LEGAL and claim.interest_from is None:
         note = (
-            "Intérêts au taux légal dus à compter de la réception d'une mise en demeure "
+            "Intérêts au taux légal dus à compter de la réception d’une mise en demeure "
             "(art. 1344-1 C. civ.) : néant à ce jour."
         )
     elif claim.regime is InterestRegime.NONE:
@@ -329,6 +340,7 @@ def letter_context(
         "deadline_from_acknowledgement": deadline_from_acknowledgement,
         "litigation_allowed": creditor.mandate_allows_litigation,
         "wording": wording,
+        "l111_8": L111_8,
         "receipt": receipt,
         "instalments": list(instalments),
         "remittance": remittance,

@@ -25,6 +25,7 @@ from law.eligibility import SMALL_CLAIMS_CEILING, small_claims_eligible
 from notices import content, selectors
 from notices.models import JudicialDossier, LetterKind, Notice
 from notices.rendering import merge_pdfs, render_page
+from notices.templatetags.letters import elide
 
 SCHEMA = "collectio.injonction-de-payer/1"
 CERFA = {
@@ -101,7 +102,7 @@ def competent_court(case: Case) -> dict[str, Any]:
         )
     return {
         "kind": kind,
-        "name": f"{label} de {debtor.city.strip().title()}",
+        "name": f"{label} {elide(debtor.city.strip().title(), 'de', autoescape=False)}",
         "city": debtor.city,
         "postcode": debtor.postcode,
         "cerfa": CERFA[kind],
@@ -304,7 +305,6 @@ def dossier_build(*, case: Case, actor: User | None, on: date | None = None) -> 
             "bordereau": _bordereau(case, letters),
             "on": on,
         },
-        archival=True,
     )
     parts = [summary.content]
     for notice in letters:

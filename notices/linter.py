@@ -7,24 +7,40 @@ Two rules, both from legal-fr.md:
   case- and accent-insensitively, on whole words, when a template is saved.
 * REQ-A3, A4, A6, E1, F3, A8: every mandatory block is present. Blocks mark themselves with a
   ``data-block`` attribute; a letter template is rendered on sample data and its output must
-  carry every block of its kind. The shipped templates are checked by ``manage.py check`` and
-  every real letter is checked again right after rendering.
+  carry every block of its kind. The shipped templates are checked by ``manage.py check``.
+  Markup can be hidden (a stylesheet, a colour, a position), so every real letter is checked
+  again on the text read back from its PDF: each block's mentions must be there, word for word.
+
+Values inserted into a letter are escaped, and the agency's own wording is reduced to a small
+allow-list of tags (nh3, the binding of the Ammonia sanitiser): no markup reaches the letter
+that its fixed templates did not put there.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core import checks
+import nh3
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, TemplateSyntaxError, engines
+from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Lexer, TokenType
+from django.utils.html import linebreaks
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from notices.models import LetterKind
+from notices.content import L111_8
+from notices.kinds import LetterKind
+from notices.templatetags.letters import (
+    amount,
+    euros,
+    grouped,
+    longdate,
+    typographic_apostrophes,
+)
 
 # --- REQ-A9: forbidden wording --------------------------------------------------------------
 FORBIDDEN_TERMS = (
@@ -85,9 +101,19 @@ WORDING_VARIABLES = frozenset(
     }
 )
 WORDING_TAGS = frozenset({"if", "elif", "else", "endif"})
-WORDING_FILTERS = frozenset({"upper", "lower", "capfirst", "default"})
-# The wording is plain text: no loaders, no libraries, and the fixed template escapes it.
-WORDING_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, autoescape=False)
+WORDING_FILTERS = frozenset({"upper", "lower", "capfirst", "default", "elide"})
+# No loaders, no {% load %}; the letters' typography built in (``{{ creditor_name|elide:"de" }}``
+# for "d’Imprimerie Moreau"); every value is escaped as it is inserted.
+WORDING_ENGINE = Engine(
+    dirs=[],
+    app_dirs=False,
+    libraries={},
+    builtins=["notices.templatetags.letters"],
+    autoescape=True,
+)
+# What the agency's own wording may keep of HTML: emphasis and lists, no attribute at all (so
+# no style, class or data-block), no link, no heading, no image.
+WORDING_TAGS_ALLOWED = frozenset({"p", "br", "strong", "em", "b", "i", "ul", "ol", "li"})
 
 
 def wording_errors(source: str) -> list[str]:
@@ -134,8 +160,19 @@ def default_wording(kind: str) -> str:
     return get_template(f"letters/wording/{kind}.txt").template.source
 
 
-def render_wording(source: str, values: dict[str, str]) -> str:
-    return WORDING_ENGINE.from_string(source).render(Context(values, autoescape=False))
+def render_wording(source: str, values: Mapping[str, str]) -> SafeString:
+    """The agency's wording as HTML paragraphs: values escaped, blank lines as paragraphs, then
+    sanitised to :data:`WORDING_TAGS_ALLOWED` (nh3 parses it as a browser would)."""
+    text = WORDING_ENGINE.from_string(source).render(Context(dict(values)))
+    html = nh3.clean(
+        linebreaks(text),
+        tags=set(WORDING_TAGS_ALLOWED),
+        attributes={},
+        clean_content_tags={"script", "style"},
+        link_rel=None,
+    )
+    # No attribute survives, so every straight apostrophe left is text.
+    return mark_safe(typographic_apostrophes(html))  # noqa: S308 (sanitised above)
 
 
 # --- mandatory blocks -----------------------------------------------------------------------
@@ -152,6 +189,23 @@ MANDATORY_BLOCKS: dict[str, frozenset[str]] = {
 }
 
 
+BLOCK_LABELS = {
+    "letterhead": gettext_lazy("the agency and its activity (R124-4 1°)"),
+    "recipient": gettext_lazy("the recipient"),
+    "creditor": gettext_lazy("the creditor (R124-4 2°)"),
+    "statement": gettext_lazy("the statement of the sums due (R124-4 3°)"),
+    "basis": gettext_lazy("the basis of the debt (R124-4 3°)"),
+    "payment": gettext_lazy("the payment methods (R124-4 4°)"),
+    "l111-8": gettext_lazy("article L111-8 CPCE, verbatim (R124-4 5°)"),
+    "gdpr": gettext_lazy("the GDPR article 14 notice"),
+    "first-letter": gettext_lazy("the first letter's reference and date (R124-4)"),
+    "formal-notice": gettext_lazy("the formal notice (art. 1344 C. civ.)"),
+    "receipt": gettext_lazy("the receipt (R124-6)"),
+    "plan": gettext_lazy("the instalments"),
+    "remittance": gettext_lazy("the remittance"),
+}
+
+
 def missing_blocks(kind: str, html: str) -> list[str]:
     return sorted(b for b in MANDATORY_BLOCKS[kind] if f'data-block="{b}"' not in html)
 
@@ -159,35 +213,82 @@ def missing_blocks(kind: str, html: str) -> list[str]:
 class MissingMandatoryBlock(Exception):
     """A rendered letter lacks a block the law requires; it must never leave."""
 
-    def __init__(self, kind: str, missing: list[str]) -> None:
+    def __init__(self, kind: str, missing: list[str], *, where: str = "HTML") -> None:
         self.kind, self.missing = kind, missing
-        super().__init__(f"{kind} letter without mandatory block(s): {', '.join(missing)}")
+        super().__init__(
+            f"{kind} letter without mandatory block(s) in its {where}: {', '.join(missing)}"
+        )
+
+    @property
+    def reason(self) -> str:
+        """What an agent reads: which mentions the letter would have lacked."""
+        return _("The letter lacks mandatory mentions: %(blocks)s.") % {
+            "blocks": ", ".join(str(BLOCK_LABELS[b]) for b in self.missing)
+        }
 
 
-def lint_letter_template(kind: str, source: str) -> list[str]:
-    """Mandatory blocks missing when the letter template ``source`` renders on sample data."""
-    from notices.samples import sample_context
+# REQ-F3: what the GDPR notice of a first letter must tell, under these headings.
+GDPR_MENTIONS = (
+    "Protection de vos données personnelles (art. 14 du RGPD)",
+    "Responsable du traitement :",
+    "Délégué à la protection des données :",
+    "Finalités et base légale :",
+    "Catégories de données :",
+    "Source : ces données nous ont été transmises par le créancier",
+    "Destinataires :",
+    "Durées de conservation :",
+    "opposition au traitement",
+    "Vous pouvez introduire une réclamation auprès de la CNIL",
+)
 
-    html = engines["django"].from_string(source).render(sample_context(kind))
-    return missing_blocks(kind, html)
+
+def block_mentions(block: str, context: Mapping[str, Any]) -> tuple[str, ...]:
+    """The words a reader must find in the PDF for ``block`` of this letter."""
+    agency, creditor = context["agency"], context["creditor"]
+    statement, first = context.get("statement"), context.get("first_letter")
+    receipt, remittance = context.get("receipt"), context.get("remittance")
+    mentions: dict[str, tuple[str, ...]] = {
+        "letterhead": (f"{agency.legal_name} exerce une activité de recouvrement amiable.",),
+        "recipient": (context["recipient_name"],),
+        "creditor": (f"Créancier {creditor.legal_name}",),
+        "statement": (f"Décompte au {longdate(statement.on)}", amount(statement.balance))
+        if statement
+        else ("Décompte au",),
+        "basis": ("Fondement de la créance", *context.get("basis", ())),
+        "payment": ("Modalités de règlement", f"IBAN {grouped(agency.collection_iban)}"),
+        "l111-8": tuple(f"« {paragraph} »" for paragraph in L111_8),
+        "gdpr": GDPR_MENTIONS,
+        "first-letter": (
+            f"Premier courrier notre lettre réf. {first.reference} du {longdate(first.sent_on)}",
+        )
+        if first
+        else ("Premier courrier",),
+        "formal-notice": ("La présente lettre vaut mise en demeure (art. 1344 C. civ.).",),
+        "receipt": (f"la somme de {euros(receipt.amount)}",) if receipt else ("Quittance",),
+        "plan": ("Échéancier", *(euros(i.amount) for i in context.get("instalments", ()))),
+        "remittance": (f"Net à reverser : {euros(remittance.net)}",)
+        if remittance
+        else ("Net à reverser",),
+    }
+    return mentions[block]
 
 
-def check_shipped_letter_templates(**_: Any) -> list[checks.CheckMessage]:
-    """``manage.py check``: every shipped letter template carries its mandatory blocks."""
-    from django.template.loader import get_template
+def plain_text(text: str) -> str:
+    """Text as compared: compatibility forms (ligatures) resolved, one apostrophe, every run of
+    spaces one space, no case (headings are set in capitals by the stylesheet)."""
+    text = typographic_apostrophes(unicodedata.normalize("NFKC", text))
+    return " ".join(text.split()).casefold()
 
-    errors = []
-    for kind in LetterKind:
-        source = get_template(f"letters/{kind}.html").template.source
-        if missing := lint_letter_template(kind, source):
-            errors.append(
-                checks.Error(
-                    f"templates/letters/{kind}.html lacks mandatory block(s): "
-                    + ", ".join(missing),
-                    id="notices.E001",
-                )
-            )
-    return errors
+
+def missing_mentions(kind: str, context: Mapping[str, Any], text: str) -> list[str]:
+    """The mandatory blocks of ``kind`` whose words the letter's text (read from its PDF)
+    lacks: a block hidden, cut or moved off the page is missing whatever the HTML says."""
+    found = plain_text(text)
+    return sorted(
+        block
+        for block in MANDATORY_BLOCKS[kind]
+        if not all(plain_text(m) in found for m in block_mentions(block, context))
+    )
 
 
 # --- REQ-F2: nothing on a lock screen tells a third party about a debt ----------------------

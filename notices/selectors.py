@@ -30,7 +30,7 @@ from dunning.statement import (
 from law.calendar import FrenchCalendar, debtor_deadline
 from law.interest import DayBasis, RateMissing
 from notices import content
-from notices.linter import default_wording, render_wording
+from notices.linter import default_wording, forbidden_wording, render_wording
 from notices.models import (
     AFTER_FIRST_LETTER_KINDS,
     DEBTOR_KINDS,
@@ -117,6 +117,7 @@ def letter_blockers(
             _("The creditor's collection mandate is incomplete (R124-3): %(missing)s.")
             % {"missing": ", ".join(missing)}
         )
+    reasons.extend(_lookalike_wording(agency, creditor))
     if case is None:
         return reasons
     debtor = case.debtor
@@ -142,6 +143,23 @@ def letter_blockers(
             % {"date": formats.date_format(on, "SHORT_DATE_FORMAT")}
         )
     return reasons
+
+
+def _lookalike_wording(agency: Agency, creditor: Creditor) -> list[str]:
+    """REQ-A9 on what the agency typed about itself and the creditor, which every letter prints
+    in full: even as plain text, "HUISSIER DE JUSTICE – SAISIE IMMINENTE" in the creditor's
+    name makes the letter read as an enforcement act (art. 433-13 C. pén.)."""
+    fields = (
+        (_("The creditor's name"), creditor.legal_name),
+        (_("The creditor's basis of the sums due"), creditor.mandate_sums_basis),
+        (_("The agency's name"), agency.legal_name),
+    )
+    return [
+        _("%(field)s carries wording no letter may carry (REQ-A9): %(terms)s.")
+        % {"field": field, "terms": ", ".join(f"« {t} »" for t in found)}
+        for field, text in fields
+        if (found := forbidden_wording(text))
+    ]
 
 
 def kind_for_step(step: Step | None, case: Case) -> str:

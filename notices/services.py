@@ -50,7 +50,7 @@ from notices.models import (
 )
 from notices.rendering import merge_pdfs, render_letter, render_page
 from notices.selectors import LetterBlocked
-from notices.templatetags.letters import longdate, shortdate
+from notices.templatetags.letters import longdate, shortdate, typographic_apostrophes
 from payments.models import Payment
 
 IMMEDIATE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_REGISTERED_LETTER})
@@ -391,7 +391,8 @@ def sms_text(notice: Notice, first: content.FirstLetter) -> str:
 
 
 def _email_text(notice: Notice, first: content.FirstLetter | None) -> str:
-    return render_to_string(
+    """The e-mail carrying the letter, with the letter's typography (one apostrophe)."""
+    text = render_to_string(
         "letters/email_body.txt",
         {
             "notice": notice,
@@ -402,7 +403,8 @@ def _email_text(notice: Notice, first: content.FirstLetter | None) -> str:
             "first_letter": first if first and first.reference != notice.reference else None,
             "first_letter_date": longdate(first.sent_on) if first else "",
         },
-    ).strip()
+    )
+    return typographic_apostrophes(text.strip())
 
 
 def _email_message(notice: Notice) -> EmailMessage:
@@ -464,7 +466,7 @@ def _mark_sent(
     notice.print_batch = print_batch
     notice.save()
     if notice.case_id is not None:
-        events.letter_sent(case=notice.case, notice=notice)
+        events.letter_sent(case=notice.case, notice=notice, at=at)
     if was_first:
         for held in Notice.objects.filter(
             case_id=notice.case_id, channel=Channel.SMS, status=Notice.Status.DRAFT
@@ -524,8 +526,14 @@ def notice_preview(
     """The letter as it would be produced today, watermarked "APERÇU"; nothing is stored.
 
     A receipt previews the case's last payment; a plan, the balance without instalments yet.
+    Refused as the letter itself would be: ``LetterBlocked`` when the law forbids it now,
+    ``MissingMandatoryBlock`` when its PDF would lack a mandatory mention.
     """
     on = on or timezone.localdate()
+    if blockers := selectors.letter_blockers(
+        agency=case.agency, creditor=case.creditor, kind=kind, channel=channel, case=case, on=on
+    ):
+        raise LetterBlocked(blockers)
     data = {}
     if kind == LetterKind.PAYMENT_RECEIPT:
         last = case.payments.order_by("received_on", "pk").last()
@@ -551,9 +559,16 @@ def notice_preview(
 
 # --- post: the daily print batch, tracking numbers and acknowledgements -----------------------
 @transaction.atomic
-def print_batch_run(*, agency_id: int, limit: int | None = None) -> PrintBatch | None:
+def print_batch_run(
+    *, agency_id: int, limit: int | None = None, at: datetime | None = None
+) -> PrintBatch | None:
     """Gather the rendered letters not yet printed into one PDF behind a cover index, hand it
-    to the post backend and mark them sent; registered letters get their tracking number."""
+    to the post backend and mark them sent; registered letters get their tracking number.
+
+    ``at`` is when the batch leaves: now, unless a history is replayed (the demo's first
+    letters, sent months ago); a letter dated after that day never goes with it.
+    """
+    now = at or timezone.now()
     letters = list(
         Notice.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
@@ -561,13 +576,13 @@ def print_batch_run(*, agency_id: int, limit: int | None = None) -> PrintBatch |
             channel__in=POSTAL_CHANNELS,
             status=Notice.Status.RENDERED,
             print_batch__isnull=True,
+            statement_on__lte=timezone.localdate(now),
         )
         .select_related("agency", "creditor", "case__debtor")
         .order_by("channel", "pk")[:limit]
     )
     if not letters:
         return None
-    now = timezone.now()
     batch = PrintBatch.objects.create(agency_id=agency_id, letter_count=len(letters))
     parts = []
     for letter in letters:

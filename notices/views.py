@@ -16,7 +16,7 @@ from django.http import (
     HttpResponseBadRequest,
     JsonResponse,
 )
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -27,8 +27,10 @@ from cases.access import access_case
 from cases.models import Case
 from collectio.models import Agency
 from collectio.scoping import tenant_scope
+from law.interest import RateMissing
 from notices import selectors, services
 from notices.access import access_notice
+from notices.linter import MissingMandatoryBlock
 from notices.models import LetterKind, Notice
 from notices.serializers import EmailBounceSerializer, PostEventSerializer
 
@@ -54,9 +56,24 @@ def case_letter_preview(request: HttpRequest, pk: int) -> HttpResponse:
         pdf = services.notice_preview(case=case, kind=kind)
     except ValidationError as exc:
         raise Http404 from exc
+    except (selectors.LetterBlocked, MissingMandatoryBlock, RateMissing) as exc:
+        context = {"case": case, "kind_label": LetterKind(kind).label, "reasons": _reasons(exc)}
+        return render(request, "notices/preview_refused.html", context, status=409)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="apercu-{case.reference}-{kind}.pdf"'
     return response
+
+
+def _reasons(refusal: Exception) -> list[str]:
+    """Why a letter cannot be produced, as an agent reads it."""
+    if isinstance(refusal, selectors.LetterBlocked):
+        return refusal.reasons
+    if isinstance(refusal, MissingMandatoryBlock):
+        return [refusal.reason]
+    return [
+        _("The %(kind)s rate of %(semester)s is not loaded: no amount can be computed.")
+        % {"kind": refusal.kind, "semester": refusal.semester}
+    ]
 
 
 @login_required

@@ -1,7 +1,8 @@
 """``manage.py seed_demo``: idempotent, every state present, coherent timelines, working logins.
 
-Seeding 200 cases takes seconds, so the module seeds once (twice, to prove idempotence) inside a
-transaction that is rolled back at the end; each test runs in a savepoint inside it.
+Seeding 200 cases and rendering their first letters takes about a minute, so the module seeds
+once (twice, to prove idempotence) inside a transaction that is rolled back at the end; each
+test runs in a savepoint inside it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
 from demo.seed import AGENCY_SLUG, OPS_EMAIL, PASSWORD, USERS
 from dunning.sweep import sweep_agency
+from notices.models import LetterKind, Notice
+from notices.selectors import first_letter
+from tests.notices.conftest import FILE_BACKENDS
 
 SCOPED = (Membership, Creditor, Debtor, ContactPoint, Case, Claim, CaseEvent)
 
@@ -51,9 +55,10 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> Iterator[Seeded]:
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Seeded]:
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast):
+    letters = {"MEDIA_ROOT": tmp_path_factory.mktemp("demo-media"), **FILE_BACKENDS}
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast, **letters):
         outer = transaction.atomic()
         outer.__enter__()
         try:
@@ -131,19 +136,25 @@ def test_roles_and_creditor_users(demo):
 
 
 def test_every_case_has_a_coherent_timeline(demo):
+    """Transitions follow each other in time and state; the first letter's events (created,
+    sent) sit between them, in the order they happened."""
     now = timezone.now()
     events: dict[int, list[CaseEvent]] = {}
-    for event in CaseEvent.objects.order_by("case_id", "pk"):
+    for event in CaseEvent.objects.order_by("case_id", "at", "pk"):
         events.setdefault(event.case_id, []).append(event)
     for case in Case.objects.all():
         timeline = events.get(case.pk, [])
         assert timeline, case.reference
         assert timeline[0].kind == CaseEvent.Kind.OPENED
         assert timeline[0].at == case.opened_at
-        for before, after in pairwise(timeline):
-            assert before.at < after.at <= now, case.reference
+        assert timeline[-1].at <= now, case.reference
+        moves = [
+            e for e in timeline if e.kind in (CaseEvent.Kind.OPENED, CaseEvent.Kind.TRANSITION)
+        ]
+        for before, after in pairwise(moves):
+            assert before.at < after.at, case.reference
             assert after.from_state == before.to_state, case.reference
-        assert timeline[-1].to_state == case.state, case.reference
+        assert moves[-1].to_state == case.state, case.reference
 
 
 def test_case_fields_follow_from_their_state(demo):
@@ -216,3 +227,44 @@ def test_demo_amounts_compute_today_with_flagged_demo_rates(demo):
         assert all(r.source.startswith("DEMO ONLY") for r in current)
     case = Case.objects.filter(state=CaseState.REMINDER).first()
     assert case_statement(case, on=timezone.localdate()).balance > 0
+
+
+def test_cases_past_their_first_reminder_have_their_first_letter(demo):
+    """R124-4, REQ-A6: the first letter was sent on the day of the first reminder, with a
+    reference and a date every later letter recalls; no case went further without one."""
+    reminded: dict[int, CaseEvent] = {}
+    for event in CaseEvent.objects.filter(transition="send_reminder").order_by("at", "pk"):
+        reminded.setdefault(event.case_id, event)
+    assert len(reminded) > 100
+    for case in Case.objects.select_related("agency"):
+        first = first_letter(case)
+        if case.pk not in reminded:
+            assert first is None, case.reference
+            assert case.state not in (CaseState.PHONE_FOLLOWUP, CaseState.FORMAL_NOTICE)
+            assert case.state != CaseState.JUDICIAL, case.reference
+            continue
+        assert first is not None, case.reference
+        assert first.sent_on == timezone.localdate(reminded[case.pk].at), case.reference
+        assert first.reference.startswith("L-")
+    letters = Notice.objects.filter(kind=LetterKind.FIRST_REMINDER)
+    assert letters.count() == len(reminded)
+    assert all(n.status == Notice.Status.SENT and n.print_batch_id for n in letters)
+    assert all(n.sha256 and n.page_count for n in letters)  # produced, not written by hand
+    assert not Notice.objects.filter(status=Notice.Status.FAILED).exists()
+
+
+def test_the_pending_letter_tasks_fail_none(demo):
+    """What `make run`'s worker does first: the sweep, each executed step's letters, e-mails
+    and SMS, each letter rendered and sent. Not one fails (issue 8, item 18: it was 54)."""
+    from collectio.outbox import OutboxMessage
+    from tests.outbox import run_outbox
+
+    result = sweep_agency(agency_id=demo.agency.pk)
+    assert result.executed > 0
+    assert OutboxMessage.objects.filter(kind="step_effects", status="pending").exists()
+    run_outbox()
+    assert not OutboxMessage.objects.exclude(status=OutboxMessage.Status.DONE).exists()
+    assert not Notice.objects.filter(status=Notice.Status.FAILED).exists()
+    assert not Notice.objects.filter(status=Notice.Status.DRAFT).exists()
+    for kind in (LetterKind.SECOND_REMINDER, LetterKind.FORMAL_NOTICE):
+        assert Notice.objects.filter(kind=kind, status__in=["rendered", "sent"]).exists()

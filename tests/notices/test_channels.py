@@ -343,3 +343,32 @@ def test_the_sms_gateway_must_be_configured_over_https(settings):
     settings.NOTICES_SMS_API_URL = "http://sms.example/send"
     with pytest.raises(ChannelError, match="https"):
         HttpSmsBackend().send(to="+33600000000", text="Bonjour", reference="L-1")
+
+
+def test_a_print_batch_replayed_in_the_past_takes_only_letters_of_that_day(scoped):
+    """``at``: the demo posts its first letters on the day they were due; a letter dated later
+    waits for its own batch, and the letter's "sent" event is dated with the batch."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from cases.models import CaseEvent
+
+    case = b1_case(scoped.creditor)
+    early, late = (
+        services.notice_render(
+            notice=services.notice_create(
+                case=case, kind=LetterKind.FIRST_REMINDER, channel=Channel.LETTER, actor=None, on=on
+            )
+        )
+        for on in (date(2025, 4, 1), date(2025, 4, 3))
+    )
+    at = timezone.make_aware(datetime(2025, 4, 1, 19, 0))
+    batch = services.print_batch_run(agency_id=case.agency_id, at=at)
+    early.refresh_from_db(), late.refresh_from_db()
+    assert batch.letter_count == 1 and batch.submitted_at == at
+    assert early.status == Notice.Status.SENT and early.sent_at == at
+    assert late.status == Notice.Status.RENDERED and late.print_batch is None
+    sent = CaseEvent.objects.get(payload__notice_id=early.pk, kind=CaseEvent.Kind.LETTER_SENT)
+    assert sent.at == at
+    assert selectors.first_letter(case).sent_on == date(2025, 4, 1)

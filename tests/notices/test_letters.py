@@ -20,12 +20,13 @@ from payments.models import Payment
 from tests import factories
 from tests.notices.conftest import b1_case, notice_text, pdf_text, sent_first_letter
 
+# legal-fr.md REQ-A4, set with the one apostrophe letters use (’).
 L111_8 = (
     "« Les frais de recouvrement entrepris sans titre exécutoire restent à la charge du "
-    "créancier, sauf s'ils concernent un acte dont l'accomplissement est prescrit par la loi au "
+    "créancier, sauf s’ils concernent un acte dont l’accomplissement est prescrit par la loi au "
     "créancier. Toute stipulation contraire est réputée non écrite, sauf disposition législative "
     "contraire. » « Cependant, le créancier qui justifie du caractère nécessaire des démarches "
-    "entreprises pour recouvrer sa créance peut demander au juge de l'exécution de laisser tout "
+    "entreprises pour recouvrer sa créance peut demander au juge de l’exécution de laisser tout "
     "ou partie des frais ainsi exposés à la charge du débiteur de mauvaise foi. »"
 )
 
@@ -140,7 +141,7 @@ def test_consumer_letters_carry_no_indemnity_and_legal_interest_from_the_notice(
     )
     assert "APERÇU" in text
     assert "Indemnité forfaitaire" not in text and "40,00" not in text
-    assert "dus à compter de la réception d'une mise en demeure" in text
+    assert "dus à compter de la réception d’une mise en demeure" in text
     assert "Marie Durand" in text
     assert "1 200,00 0,00 0,00 1 200,00" in text
 

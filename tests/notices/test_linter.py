@@ -6,13 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template.loader import get_template
 
-from notices.linter import (
-    check_shipped_letter_templates,
-    debt_wording_in_preview,
-    forbidden_wording,
-    lint_letter_template,
-    wording_errors,
-)
+from notices.checks import check_shipped_letter_templates, lint_letter_template
+from notices.linter import debt_wording_in_preview, forbidden_wording, wording_errors
 from notices.models import LetterKind, LetterTemplate
 from notices.rendering import letter_html
 from notices.samples import sample_context

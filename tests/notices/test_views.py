@@ -69,6 +69,61 @@ def test_preview_of_an_unknown_case_or_kind_is_404(client, world, case):
     assert client.get(url, {"kind": "sommation"}).status_code == 404
 
 
+def test_preview_of_a_blocked_letter_says_why_in_the_page(client, world, case):
+    """Issue 8 item 9: a second reminder before the first letter left is LETTER_BLOCKED
+    (REQ-A6): the page says so, with a 409, never a 500."""
+    client.force_login(world.agent)
+    url = reverse("notices:case_preview", args=[case.pk])
+    response = client.get(url, {"kind": "second_reminder"})
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "This letter cannot be produced" in page and case.reference in page
+    assert "The first letter has not been sent yet (R124-4)." in page
+    assert not Notice.objects.exists()
+
+
+def test_preview_of_a_blocked_letter_in_french(client, world, case, settings):
+    settings.LANGUAGE_CODE = "fr"
+    client.force_login(world.agent)
+    url = reverse("notices:case_preview", args=[case.pk])
+    response = client.get(url, {"kind": "formal_notice"}, headers={"accept-language": "fr"})
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Ce courrier ne peut pas être produit" in page
+    assert "pas encore été envoyé (R124-4)." in page
+
+
+def test_preview_without_the_reference_rate_says_so(client, world, case, time_machine):
+    time_machine.move_to(date(2029, 9, 15))  # a semester nobody has loaded, not time-barred
+    client.force_login(world.agent)
+    response = client.get(reverse("notices:case_preview", args=[case.pk]))
+    assert response.status_code == 409
+    page = response.content.decode()
+    # The first semester missing on the way, and what to do about it (dunning.selectors).
+    assert "RATE_MISSING(2026-S2)" in page and "cannot be computed" in page
+    assert "manage.py import_reference_rates" in page
+
+
+def test_preview_of_a_letter_missing_a_mention_says_which(client, world, case, settings, tmp_path):
+    """A template that hides a block: MissingMandatoryBlock, shown with its reason."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    (folder / "first_reminder.html").write_text(
+        '{% extends "letters/first_reminder.html" %}'
+        '{% block legal %}<div style="display: none">{{ block.super }}</div>{% endblock %}'
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    client.force_login(world.agent)
+    response = client.get(reverse("notices:case_preview", args=[case.pk]))
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "The letter lacks mandatory mentions:" in page
+    assert "article L111-8 CPCE, verbatim" in page and "the GDPR article 14 notice" in page
+
+
 @pytest.mark.parametrize("who", ["agent", "creditor_user"])
 def test_download_for_the_agency_and_the_cases_creditor(client, world, rendered, who):
     client.force_login(getattr(world, who))
