@@ -19,9 +19,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, models, transaction
+from django.db import connection as db_connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,12 +34,24 @@ from collectio.scoping import TenantManager, tenant_scope
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
-BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
 RELAY_BATCH = 5_000
 DELIVER_BATCH = 200
+RECONNECT_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def lease() -> timedelta:
+    """How long a claim holds before the relay gives the message to another worker
+    (``OUTBOX_LEASE_SECONDS``, 5 minutes): longer than any handler runs."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt ``attempts + 1``: ``OUTBOX_RETRY_SECONDS`` (30), doubling."""
+    base = timedelta(seconds=settings.OUTBOX_RETRY_SECONDS)
+    return min(base * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
 class OutboxMessage(models.Model):
@@ -177,25 +191,40 @@ def enqueue(kind: str, message_ids: list[int]) -> bool:
     return True
 
 
+def reconnecting(write: Callable[[], T], *, attempts: int = RECONNECT_ATTEMPTS) -> T:
+    """Run a short database write of its own, again on a new connection if the connection
+    dropped (a restarted or failed-over PostgreSQL, a terminated backend).
+
+    For what must be recorded after an external effect (an e-mail handed over, a batch
+    posted): ``write`` must be idempotent, since a commit whose answer was lost is tried again.
+    Inside a transaction nothing can be retried, so the error propagates.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if db_connection.in_atomic_block or attempt == attempts:
+                raise
+            logger.warning("database connection lost; reconnecting (attempt %d)", attempt)
+            db_connection.close()
+    raise AssertionError("unreachable")
+
+
 def claim(message_id: int) -> OutboxMessage | None:
     """Compare-and-swap: pending and due, or claimed past its lease; one worker wins."""
     now = timezone.now()
     won = (
         OutboxMessage.objects.filter(pk=message_id, available_at__lte=now)
         .filter(Q(status=OutboxMessage.Status.PENDING) | Q(status="claimed", lease_until__lt=now))
-        .update(status="claimed", lease_until=now + LEASE, attempts=F("attempts") + 1)
+        .update(status="claimed", lease_until=now + lease(), attempts=F("attempts") + 1)
     )
     return OutboxMessage.objects.get(pk=message_id) if won else None
-
-
-def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
 def deliver(message_id: int) -> str:
     """Run one message; returns its status afterwards (or ``skipped`` if another worker had it)."""
     with scopes_disabled():  # the message says which agency it belongs to
-        message = claim(message_id)
+        message = reconnecting(lambda: claim(message_id))
     if message is None:
         return "skipped"
     handler = HANDLERS.get(message.kind)
@@ -208,18 +237,26 @@ def deliver(message_id: int) -> str:
         final = isinstance(error, FinalError) or message.attempts >= MAX_ATTEMPTS
         logger.warning("outbox %s %s failed (final=%s): %s", message.kind, message.pk, final, error)
         status = OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING
-        OutboxMessage.objects.filter(pk=message.pk, status="claimed").update(
-            status=status,
-            lease_until=None,
-            available_at=timezone.now() + backoff(message.attempts),
-            last_error=f"{type(error).__name__}: {error}"[:2000],
+        last_error = f"{type(error).__name__}: {error}"[:2000]
+        reconnecting(
+            lambda: OutboxMessage.objects.filter(pk=message.pk, status="claimed").update(
+                status=status,
+                lease_until=None,
+                available_at=timezone.now() + backoff(message.attempts),
+                last_error=last_error,
+            )
         )
         if final and handler is not None and handler.on_failure is not None:
             with tenant_scope(message.agency_id):
                 handler.on_failure(message, error)
         return status
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxMessage.Status.DONE, lease_until=None, done_at=timezone.now(), last_error=""
+    reconnecting(
+        lambda: OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxMessage.Status.DONE,
+            lease_until=None,
+            done_at=timezone.now(),
+            last_error="",
+        )
     )
     return OutboxMessage.Status.DONE
 

@@ -1,6 +1,7 @@
-"""What the letters app does for outbox messages: render and send notices, produce a step's
-letters, issue a payment's receipt, build a judicial dossier. Registered at start-up
-(``NoticesConfig.ready``) so the apps below decide these effects without importing this one."""
+"""What the letters app does for outbox messages: render and send notices, post the print
+batches, produce a step's letters, issue a payment's receipt, build a judicial dossier.
+Registered at start-up (``NoticesConfig.ready``) so the apps below decide these effects without
+importing this one."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ def process_notice(message: OutboxMessage) -> None:
 def produce_step_effects(message: OutboxMessage) -> None:
     execution = StepExecution.objects.select_related("step").get(pk=message.payload["execution_id"])
     services.produce_step_effects(execution=execution)
+
+
+@outbox_handler(services.PRINT_BATCH_SUBMIT, queue="letters")
+def submit_print_batch(message: OutboxMessage) -> None:
+    """Merge, post once (the batch's reference is the print house's idempotency key), mark
+    the letters sent; a crash at any point resumes without a second posting."""
+    services.print_batch_submit(batch_id=message.payload["batch_id"])
 
 
 @outbox_handler(PAYMENT_RECEIPT, queue="letters")
