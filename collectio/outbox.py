@@ -117,6 +117,7 @@ class Handler:
     func: Callable[[OutboxMessage], None]
     queue: str
     on_failure: Callable[[OutboxMessage, BaseException], None] | None
+    batch: int = DELIVER_BATCH
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -127,13 +128,18 @@ def outbox_handler(
     *,
     queue: str = "default",
     on_failure: Callable[[OutboxMessage, BaseException], None] | None = None,
+    batch: int = DELIVER_BATCH,
 ) -> Callable[[Callable[[OutboxMessage], None]], Callable[[OutboxMessage], None]]:
-    """Register the function that carries out messages of ``kind`` (one per kind)."""
+    """Register the function that carries out messages of ``kind`` (one per kind).
+
+    ``batch``: messages per task, so that a task of slow effects (a PDF merged, an e-mail
+    over SMTP) ends well within the task time limit and several workers share them.
+    """
 
     def register(func: Callable[[OutboxMessage], None]) -> Callable[[OutboxMessage], None]:
         if kind in HANDLERS and HANDLERS[kind].func is not func:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
-        HANDLERS[kind] = Handler(func=func, queue=queue, on_failure=on_failure)
+        HANDLERS[kind] = Handler(func=func, queue=queue, on_failure=on_failure, batch=batch)
         return func
 
     return register
@@ -178,10 +184,11 @@ def enqueue(kind: str, message_ids: list[int]) -> bool:
     """Hand messages to the broker, a bounded batch per task; if the broker is down the relay
     will do it later, so a failed enqueue is only logged."""
     handler = HANDLERS.get(kind)
+    size = handler.batch if handler else DELIVER_BATCH
     try:
-        for start in range(0, len(message_ids), DELIVER_BATCH):
+        for start in range(0, len(message_ids), size):
             outbox_deliver.apply_async(
-                kwargs={"message_ids": message_ids[start : start + DELIVER_BATCH]},
+                kwargs={"message_ids": message_ids[start : start + size]},
                 queue=handler.queue if handler else None,
                 retry=False,
             )
@@ -237,28 +244,29 @@ def deliver(message_id: int) -> str:
         final = isinstance(error, FinalError) or message.attempts >= MAX_ATTEMPTS
         logger.warning("outbox %s %s failed (final=%s): %s", message.kind, message.pk, final, error)
         status = OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING
-        last_error = f"{type(error).__name__}: {error}"[:2000]
-        reconnecting(
-            lambda: OutboxMessage.objects.filter(pk=message.pk, status="claimed").update(
-                status=status,
-                lease_until=None,
-                available_at=timezone.now() + backoff(message.attempts),
-                last_error=last_error,
-            )
+        _settle(
+            message,
+            status=status,
+            available_at=timezone.now() + backoff(message.attempts),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
         )
         if final and handler is not None and handler.on_failure is not None:
             with tenant_scope(message.agency_id):
                 handler.on_failure(message, error)
         return status
-    reconnecting(
-        lambda: OutboxMessage.objects.filter(pk=message.pk).update(
-            status=OutboxMessage.Status.DONE,
-            lease_until=None,
-            done_at=timezone.now(),
-            last_error="",
-        )
-    )
+    _settle(message, status=OutboxMessage.Status.DONE, done_at=timezone.now(), last_error="")
     return OutboxMessage.Status.DONE
+
+
+def _settle(message: OutboxMessage, **outcome: Any) -> None:
+    """Record how a claimed message ended, on a new connection if the database dropped during
+    the handler (its effect is done: losing the record would run it again after the lease)."""
+    with tenant_scope(message.agency_id):
+        reconnecting(
+            lambda: OutboxMessage.objects.filter(pk=message.pk, status="claimed").update(
+                lease_until=None, **outcome
+            )
+        )
 
 
 def relay(*, now: Any = None) -> int:

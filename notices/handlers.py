@@ -27,7 +27,8 @@ def _notice_failed(message: OutboxMessage, error: BaseException) -> None:
     services.notice_record_failure(notice_id=message.payload["notice_id"], error=error)
 
 
-@outbox_handler(services.NOTICE_PROCESS, queue="letters", on_failure=_notice_failed)
+# A render and a send take up to a second or so: 20 a task, shared out between workers.
+@outbox_handler(services.NOTICE_PROCESS, queue="letters", on_failure=_notice_failed, batch=20)
 def process_notice(message: OutboxMessage) -> None:
     """Render a notice, and send it unless it waits for the print batch."""
     try:
@@ -42,7 +43,8 @@ def produce_step_effects(message: OutboxMessage) -> None:
     services.produce_step_effects(execution=execution)
 
 
-@outbox_handler(services.PRINT_BATCH_SUBMIT, queue="letters")
+# A batch of 500 letters takes about 12 s to merge: one a task, however many the relay finds.
+@outbox_handler(services.PRINT_BATCH_SUBMIT, queue="letters", batch=1)
 def submit_print_batch(message: OutboxMessage) -> None:
     """Merge, post once (the batch's reference is the print house's idempotency key), mark
     the letters sent; a crash at any point resumes without a second posting."""
