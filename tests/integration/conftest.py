@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -159,21 +160,31 @@ def letters_env(process_env, settings, tmp_path) -> dict[str, str]:
 WORKER_APP_NAME = "collectio-test-worker"
 
 
-def start_worker(
-    env: dict[str, str], started: list[subprocess.Popen[str]], log: Path, *, concurrency: int = 1
-) -> subprocess.Popen[str]:
-    """A real Celery worker (prefork: a master and its pool children) on both queues, once it
-    is ready to take tasks."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "collectio", "worker", "-Q", "default,letters",
-         "--pool", "prefork", "--concurrency", str(concurrency), "-l", "info",
-         "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-n", f"test-{log.stem}-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    started.append(process)
-    assert wait_for(lambda: " ready." in log.read_text(), timeout=60), log.read_text()
-    return process
+@pytest.fixture
+def worker(tmp_path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start a real Celery worker (prefork: a master and its pool children) on both queues,
+    logging to ``worker.log``; it returns once the worker takes tasks. At the end the worker
+    is killed with its pool (its own process group): a test worker needs no clean shutdown."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(env: dict[str, str], *, concurrency: int = 1) -> subprocess.Popen[str]:
+        log = tmp_path / "worker.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "collectio", "worker", "-Q", "default,letters",
+             "--pool", "prefork", "--concurrency", str(concurrency), "-l", "info",
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"test-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        processes.append(process)
+        assert wait_for(lambda: " ready." in log.read_text(), timeout=60), log.read_text()
+        return process
+
+    yield start
+    for process in processes:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
 
 
 def send_task(env: dict[str, str], name: str, **kwargs: object) -> None:

@@ -40,7 +40,6 @@ from tests.integration.conftest import (
     ROOT,
     WORKER_APP_NAME,
     send_task,
-    start_worker,
     wait_for,
 )
 from tests.notices.conftest import pdf_text
@@ -147,11 +146,11 @@ def _email_subjects(media: Path) -> Counter[str]:
 
 # --- 1. a print batch is posted once, whatever dies -------------------------------------------
 def test_a_worker_killed_after_handing_a_print_batch_over_does_not_post_it_twice(
-    world, letters_env, started, tmp_path
+    world, letters_env, worker
 ):
     letters = _notices(world, 4, Channel.LETTER) + _notices(world, 2, Channel.REGISTERED_LETTER)
     env = {**letters_env, "NOTICES_POST_BACKEND": "tests.integration.backends.PostThenHang"}
-    start_worker(env, started, tmp_path / "worker.log")
+    worker(env)
     send_task(env, PRINT_BATCH, agency_id=world.agency.pk)
 
     # The print house has the batch; the pool child dies before the letters are marked sent.
@@ -185,12 +184,10 @@ def test_a_worker_killed_after_handing_a_print_batch_over_does_not_post_it_twice
 
 
 # --- 4. a large backlog goes out in bounded batches -------------------------------------------
-def test_a_print_backlog_goes_out_in_batches_of_a_bounded_size(
-    world, letters_env, started, tmp_path
-):
+def test_a_print_backlog_goes_out_in_batches_of_a_bounded_size(world, letters_env, worker):
     letters = _notices(world, 30, Channel.LETTER)
     env = {**letters_env, "NOTICES_PRINT_BATCH_MAX": "10"}
-    start_worker(env, started, tmp_path / "worker.log")
+    worker(env)
     send_task(env, PRINT_BATCH, agency_id=world.agency.pk)
     assert wait_for(lambda: _statuses(letters) == {"sent": 30}, timeout=90)
 
@@ -284,7 +281,7 @@ def _creditor_emails(mail: Path) -> int:
 
 
 def test_work_decided_while_redis_is_down_is_done_once_when_it_is_back(
-    world, letters_env, redis_server, started, tmp_path
+    world, letters_env, redis_server, worker, tmp_path
 ):
     env = {**letters_env, "REDIS_URL": redis_server.url}
     mail = tmp_path / "mail"
@@ -293,7 +290,7 @@ def test_work_decided_while_redis_is_down_is_done_once_when_it_is_back(
     created, _ = _web(env, "notice", case)
     assert [e["ok"] for e in created["enqueued"]] == [True]
     assert redis.Redis.from_url(redis_server.url).delete("letters") == 1
-    start_worker(env, started, tmp_path / "worker.log")
+    worker(env)
 
     redis_server.stop()
     paid, log = _web(env, "payment", case)
@@ -391,16 +388,16 @@ def _terminate_worker_backends() -> int:
 
 
 def test_emails_are_sent_at_most_once_while_the_database_connection_drops(
-    world, letters_env, started, tmp_path
+    world, letters_env, worker
 ):
     notices = _notices(world, 200, Channel.EMAIL, drafts=10)
     env = {
         **letters_env,
         "NOTICES_EMAIL_BACKEND": "tests.integration.backends.EmailThenRoundTrip",
-        "EMAIL_ROUND_TRIP": "0.1",
+        "EMAIL_ROUND_TRIP": "0.05",
         "OUTBOX_LEASE_SECONDS": "10",  # more than a render takes on a busy machine
     }
-    start_worker(env, started, tmp_path / "worker.log", concurrency=2)
+    worker(env, concurrency=2)
     stop, terminated = threading.Event(), []
 
     def storm() -> None:  # the worker's connections cut every 0.5 s, whatever they are doing
@@ -435,11 +432,11 @@ def test_emails_are_sent_at_most_once_while_the_database_connection_drops(
 
 # --- 6. a worker killed while a handler runs: the relay resumes after the lease ---------------
 def test_a_worker_killed_while_a_handler_runs_is_resumed_after_the_lease(
-    world, letters_env, started, tmp_path
+    world, letters_env, worker
 ):
     [notice] = _notices(world, 1, Channel.EMAIL)
     env = {**letters_env, "NOTICES_EMAIL_BACKEND": "tests.integration.backends.HangThenEmail"}
-    start_worker(env, started, tmp_path / "worker.log")
+    worker(env)
     send_task(env, RELAY)
     pid = _kill_the_hung_process(env)  # before the e-mail was handed over
 
