@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -352,9 +352,14 @@ def _discard_unless_committed(model: type[models.Model], pk: int, names: list[st
     if transaction.get_connection().in_atomic_block:
         committed: set[str] = set()  # an enclosing transaction: the savepoint rolled back
     else:
-        committed = set(
-            reconnecting(lambda: list(model.objects.filter(pk=pk).values_list("pdf", flat=True)))
-        )
+        try:
+            committed = set(
+                reconnecting(
+                    lambda: list(model.objects.filter(pk=pk).values_list("pdf", flat=True))
+                )
+            )
+        except DatabaseError:
+            return
     for name in names:
         if name not in committed:
             default_storage.delete(name)
