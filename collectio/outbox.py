@@ -19,9 +19,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, models, transaction
+from django.db import connection as db_connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,12 +34,24 @@ from collectio.scoping import TenantManager, tenant_scope
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
-BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
 RELAY_BATCH = 5_000
 DELIVER_BATCH = 200
+RECONNECT_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def lease() -> timedelta:
+    """How long a claim holds before the relay gives the message to another worker
+    (``OUTBOX_LEASE_SECONDS``, 5 minutes): longer than any handler runs."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt ``attempts + 1``: ``OUTBOX_RETRY_SECONDS`` (30), doubling."""
+    base = timedelta(seconds=settings.OUTBOX_RETRY_SECONDS)
+    return min(base * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
 class OutboxMessage(models.Model):
@@ -110,6 +124,7 @@ class Handler:
     queue: str
     on_failure: Callable[[OutboxMessage, BaseException], None] | None
     label: Any  # what the effect is, for the agent who sees that it failed
+    batch: int = DELIVER_BATCH
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -121,13 +136,20 @@ def outbox_handler(
     label: Any,
     queue: str = "default",
     on_failure: Callable[[OutboxMessage, BaseException], None] | None = None,
+    batch: int = DELIVER_BATCH,
 ) -> Callable[[Callable[[OutboxMessage], None]], Callable[[OutboxMessage], None]]:
-    """Register the function that carries out messages of ``kind`` (one per kind)."""
+    """Register the function that carries out messages of ``kind`` (one per kind).
+
+    ``batch``: messages per task, so that a task of slow effects (a PDF merged, an e-mail
+    over SMTP) ends well within the task time limit and several workers share them.
+    """
 
     def register(func: Callable[[OutboxMessage], None]) -> Callable[[OutboxMessage], None]:
         if kind in HANDLERS and HANDLERS[kind].func is not func:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
-        HANDLERS[kind] = Handler(func=func, queue=queue, on_failure=on_failure, label=label)
+        HANDLERS[kind] = Handler(
+            func=func, queue=queue, on_failure=on_failure, label=label, batch=batch
+        )
         return func
 
     return register
@@ -177,10 +199,11 @@ def enqueue(kind: str, message_ids: list[int]) -> bool:
     """Hand messages to the broker, a bounded batch per task; if the broker is down the relay
     will do it later, so a failed enqueue is only logged."""
     handler = HANDLERS.get(kind)
+    size = handler.batch if handler else DELIVER_BATCH
     try:
-        for start in range(0, len(message_ids), DELIVER_BATCH):
+        for start in range(0, len(message_ids), size):
             outbox_deliver.apply_async(
-                kwargs={"message_ids": message_ids[start : start + DELIVER_BATCH]},
+                kwargs={"message_ids": message_ids[start : start + size]},
                 queue=handler.queue if handler else None,
                 retry=False,
             )
@@ -190,25 +213,40 @@ def enqueue(kind: str, message_ids: list[int]) -> bool:
     return True
 
 
+def reconnecting(write: Callable[[], T], *, attempts: int = RECONNECT_ATTEMPTS) -> T:
+    """Run a short database write of its own, again on a new connection if the connection
+    dropped (a restarted or failed-over PostgreSQL, a terminated backend).
+
+    For what must be recorded after an external effect (an e-mail handed over, a batch
+    posted): ``write`` must be idempotent, since a commit whose answer was lost is tried again.
+    Inside a transaction nothing can be retried, so the error propagates.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if db_connection.in_atomic_block or attempt == attempts:
+                raise
+            logger.warning("database connection lost; reconnecting (attempt %d)", attempt)
+            db_connection.close()
+    raise AssertionError("unreachable")
+
+
 def claim(message_id: int) -> OutboxMessage | None:
     """Compare-and-swap: pending and due, or claimed past its lease; one worker wins."""
     now = timezone.now()
     won = (
         OutboxMessage.objects.filter(pk=message_id, available_at__lte=now)
         .filter(Q(status=OutboxMessage.Status.PENDING) | Q(status="claimed", lease_until__lt=now))
-        .update(status="claimed", lease_until=now + LEASE, attempts=F("attempts") + 1)
+        .update(status="claimed", lease_until=now + lease(), attempts=F("attempts") + 1)
     )
     return OutboxMessage.objects.get(pk=message_id) if won else None
-
-
-def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
 def deliver(message_id: int) -> str:
     """Run one message; returns its status afterwards (or ``skipped`` if another worker had it)."""
     with scopes_disabled():  # the message says which agency it belongs to
-        message = claim(message_id)
+        message = reconnecting(lambda: claim(message_id))
     if message is None:
         return "skipped"
     handler = HANDLERS.get(message.kind)
@@ -221,9 +259,9 @@ def deliver(message_id: int) -> str:
         final = isinstance(error, FinalError) or message.attempts >= MAX_ATTEMPTS
         logger.warning("outbox %s %s failed (final=%s): %s", message.kind, message.pk, final, error)
         status = OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING
-        OutboxMessage.objects.filter(pk=message.pk, status="claimed").update(
+        _settle(
+            message,
             status=status,
-            lease_until=None,
             available_at=timezone.now() + backoff(message.attempts),
             last_error=f"{type(error).__name__}: {error}"[:2000],
         )
@@ -231,10 +269,19 @@ def deliver(message_id: int) -> str:
             with tenant_scope(message.agency_id):
                 handler.on_failure(message, error)
         return status
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxMessage.Status.DONE, lease_until=None, done_at=timezone.now(), last_error=""
-    )
+    _settle(message, status=OutboxMessage.Status.DONE, done_at=timezone.now(), last_error="")
     return OutboxMessage.Status.DONE
+
+
+def _settle(message: OutboxMessage, **outcome: Any) -> None:
+    """Record how a claimed message ended, on a new connection if the database dropped during
+    the handler (its effect is done: losing the record would run it again after the lease)."""
+    with tenant_scope(message.agency_id):
+        reconnecting(
+            lambda: OutboxMessage.objects.filter(pk=message.pk, status="claimed").update(
+                lease_until=None, **outcome
+            )
+        )
 
 
 def relay(*, now: Any = None) -> int:

@@ -170,6 +170,9 @@ NOTICES_SMS_API_URL = env("NOTICES_SMS_API_URL", default="")
 NOTICES_SMS_API_TOKEN = env("NOTICES_SMS_API_TOKEN", default="")
 NOTICES_SMS_SENDER = env("NOTICES_SMS_SENDER", default="Info")
 NOTICES_PRINT_DROP_PREFIX = "print-drop"
+# Letters per print batch PDF: a day's backlog goes out as several batches, each merged and
+# posted well within the task time limit (1,000 letters take about 25 s).
+NOTICES_PRINT_BATCH_MAX = env.int("NOTICES_PRINT_BATCH_MAX", default=500)
 if env("S3_BUCKET", default=""):
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -237,6 +240,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The outbox (collectio/outbox.py): a claimed message whose worker died is given to another
+# worker after the lease; a failed attempt waits OUTBOX_RETRY_SECONDS, doubling each time.
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=30.0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds between two sweeps; the beat schedule itself lives in collectio/celery.py.

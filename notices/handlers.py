@@ -1,6 +1,7 @@
-"""What the letters app does for outbox messages: render and send notices, produce a step's
-letters, issue a payment's receipt, build a judicial dossier. Registered at start-up
-(``NoticesConfig.ready``) so the apps below decide these effects without importing this one."""
+"""What the letters app does for outbox messages: render and send notices, post the print
+batches, produce a step's letters, issue a payment's receipt, build a judicial dossier.
+Registered at start-up (``NoticesConfig.ready``) so the apps below decide these effects without
+importing this one."""
 
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ def _notice_failed(message: OutboxMessage, error: BaseException) -> None:
     services.notice_record_failure(notice_id=message.payload["notice_id"], error=error)
 
 
+# A render and a send take up to a second or so: 20 a task, shared out between workers.
 @outbox_handler(
     services.NOTICE_PROCESS,
     label=_("Producing and sending a letter"),
     queue="letters",
     on_failure=_notice_failed,
+    batch=20,
 )
 def process_notice(message: OutboxMessage) -> None:
     """Render a notice, and send it unless it waits for the print batch."""
@@ -45,6 +48,16 @@ def process_notice(message: OutboxMessage) -> None:
 def produce_step_effects(message: OutboxMessage) -> None:
     execution = StepExecution.objects.select_related("step").get(pk=message.payload["execution_id"])
     services.produce_step_effects(execution=execution)
+
+
+# A batch of 500 letters takes about 12 s to merge: one a task, however many the relay finds.
+@outbox_handler(
+    services.PRINT_BATCH_SUBMIT, label=_("Posting a print batch"), queue="letters", batch=1
+)
+def submit_print_batch(message: OutboxMessage) -> None:
+    """Merge, post once (the batch's reference is the print house's idempotency key), mark
+    the letters sent; a crash at any point resumes without a second posting."""
+    services.print_batch_submit(batch_id=message.payload["batch_id"])
 
 
 @outbox_handler(PAYMENT_RECEIPT, label=_("Payment receipt"), queue="letters")

@@ -16,8 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +27,7 @@ from cases import events
 from cases.models import Case, Creditor
 from collectio.models import User
 from collectio.money import ZERO, euros, to_money
-from collectio.outbox import outbox_put
+from collectio.outbox import outbox_put, reconnecting
 from collectio.references import next_reference
 from dunning.models import Action, StepExecution
 from dunning.models import Channel as StepChannel
@@ -336,9 +337,43 @@ def _lock(notice: Notice) -> Notice:
     )
 
 
-@transaction.atomic
 def notice_render(*, notice: Notice) -> Notice:
-    """Produce the PDF (or the SMS text) of a draft; the law's gates are checked again."""
+    """Produce the PDF (or the SMS text) of a draft; the law's gates are checked again.
+
+    The file is stored before the row commits; if the transaction does not commit, the file
+    goes too, so no PDF is left that no notice points to.
+    """
+    written: list[str] = []
+    try:
+        return _render(notice, written)
+    except BaseException:
+        _discard_unless_committed(Notice, notice.pk, written)
+        raise
+
+
+def _discard_unless_committed(model: type[models.Model], pk: int, names: list[str]) -> None:
+    """After a failed transaction, delete the files it stored unless its row points at them
+    (a commit whose answer was lost); when the database cannot tell, keep them."""
+    if not names:
+        return
+    if transaction.get_connection().in_atomic_block:
+        committed: set[str] = set()  # an enclosing transaction: the savepoint rolled back
+    else:
+        try:
+            committed = set(
+                reconnecting(
+                    lambda: list(model.objects.filter(pk=pk).values_list("pdf", flat=True))
+                )
+            )
+        except DatabaseError:
+            return
+    for name in names:
+        if name not in committed:
+            default_storage.delete(name)
+
+
+@transaction.atomic
+def _render(notice: Notice, written: list[str]) -> Notice:
     notice = _lock(notice)
     if notice.status != Notice.Status.DRAFT:
         return notice  # done already, or by a concurrent worker: idempotent
@@ -363,6 +398,7 @@ def notice_render(*, notice: Notice) -> Notice:
             ContentFile(pdf.content),
             save=False,
         )
+        written.append(notice.pdf.name)
         notice.sha256, notice.page_count = pdf.sha256, pdf.page_count
         if notice.channel == Channel.EMAIL:
             notice.body = _email_text(notice, first)
@@ -417,30 +453,57 @@ def _email_message(notice: Notice) -> EmailMessage:
         from_email=formataddr((agency.legal_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
         to=[notice.recipient],
         reply_to=[agency.email] if agency.email else None,
+        headers={"Message-ID": notice.provider_reference} if notice.provider_reference else None,
     )
     with notice.pdf.open("rb") as pdf:
         message.attach(f"{notice.reference}.pdf", pdf.read(), "application/pdf")
     return message
 
 
-@transaction.atomic
 def notice_dispatch(*, notice: Notice) -> Notice:
-    """Hand a rendered e-mail, SMS or electronic registered letter to its channel."""
+    """Hand a rendered e-mail, SMS or electronic registered letter to its channel, once.
+
+    Never inside a transaction or a row lock: the send is claimed (committed), made, then
+    recorded in a short transaction of its own, on a new connection if the database dropped
+    meanwhile. The claim fixes the provider's idempotency key (an e-mail's Message-ID, the
+    notice's reference for SMS and LRE), so a send repeated after a crash between the hand-over
+    and the record is the same message again, which the providers recognise.
+    """
+    claimed = _dispatch_claim(notice)
+    if claimed is None:
+        return Notice.objects.get(pk=notice.pk)
+    if claimed.channel == Channel.SMS:
+        ident = sms_channel.backend().send(
+            to=claimed.recipient, text=claimed.body, reference=claimed.reference
+        )
+    elif claimed.channel == Channel.EMAIL:
+        ident = email_channel.backend().send(_email_message(claimed))
+    else:
+        with claimed.pdf.open("rb") as pdf:
+            ident = lre_channel.backend().send(
+                to=claimed.recipient, pdf=pdf.read(), reference=claimed.reference
+            )
+    return reconnecting(lambda: _dispatch_record(claimed, ident))
+
+
+@transaction.atomic
+def _dispatch_claim(notice: Notice) -> Notice | None:
+    """Still to send? Then fix the e-mail's Message-ID before it leaves (a repeated send
+    carries the same one); ``None`` once sent, or for a channel that waits for the batch."""
     notice = _lock(notice)
     if notice.status != Notice.Status.RENDERED or notice.channel not in IMMEDIATE_CHANNELS:
-        return notice
-    if notice.channel == Channel.SMS:
-        ident = sms_channel.backend().send(
-            to=notice.recipient, text=notice.body, reference=notice.reference
-        )
-    elif notice.channel == Channel.EMAIL:
-        ident = email_channel.backend().send(_email_message(notice))
-    else:
-        with notice.pdf.open("rb") as pdf:
-            ident = lre_channel.backend().send(
-                to=notice.recipient, pdf=pdf.read(), reference=notice.reference
-            )
-    _mark_sent(notice, at=timezone.now(), provider_reference=ident)
+        return None
+    if notice.channel == Channel.EMAIL and not notice.provider_reference:
+        notice.provider_reference = email_channel.new_message_id()
+        Notice.objects.filter(pk=notice.pk).update(provider_reference=notice.provider_reference)
+    return notice
+
+
+@transaction.atomic
+def _dispatch_record(notice: Notice, ident: str) -> Notice:
+    notice = _lock(notice)
+    if notice.status == Notice.Status.RENDERED:  # not recorded by a commit whose answer was lost
+        _mark_sent(notice, at=timezone.now(), provider_reference=ident)
     return notice
 
 
@@ -513,6 +576,7 @@ def notice_retry(*, notice: Notice, actor: User | None) -> Notice:
     notice.status = Notice.Status.DRAFT
     notice.recipient = notice.recipient or _recipient(notice.channel, notice.creditor, notice.case)
     notice.error = ""
+    notice.provider_reference = ""  # produced again: a new message, with a new Message-ID
     notice.save()
     if notice.case_id is not None:
         events.letter_retried(case=notice.case, notice=notice, actor=actor)
@@ -558,52 +622,140 @@ def notice_preview(
 
 
 # --- post: the daily print batch, tracking numbers and acknowledgements -----------------------
-@transaction.atomic
+PRINT_BATCH_SUBMIT = "print_batch_submit"
+
+
+def print_batches_prepare(*, agency_id: int) -> list[PrintBatch]:
+    """Gather the rendered letters not yet printed into batches of at most
+    ``NOTICES_PRINT_BATCH_MAX``, each committed with its letters and the outbox message that
+    merges and posts it (:func:`print_batch_submit`): a large backlog goes out as several
+    batches, each well within a task's time limit, and a crash resumes where it stopped."""
+    batches = []
+    while batch := _print_batch_claim(agency_id=agency_id, size=settings.NOTICES_PRINT_BATCH_MAX):
+        batches.append(batch)
+    return batches
+
+
 def print_batch_run(
     *, agency_id: int, limit: int | None = None, at: datetime | None = None
 ) -> PrintBatch | None:
-    """Gather the rendered letters not yet printed into one PDF behind a cover index, hand it
-    to the post backend and mark them sent; registered letters get their tracking number.
+    """One batch now, in this process (an agent's, a benchmark's); ``None`` if nothing waits.
+    Its outbox message, run later, finds it posted.
 
     ``at`` is when the batch leaves: now, unless a history is replayed (the demo's first
     letters, sent months ago); a letter dated after that day never goes with it.
     """
-    now = at or timezone.now()
+    batch = _print_batch_claim(
+        agency_id=agency_id,
+        size=limit or settings.NOTICES_PRINT_BATCH_MAX,
+        on=timezone.localdate(at) if at else timezone.localdate(),
+    )
+    return print_batch_submit(batch_id=batch.pk, at=at) if batch else None
+
+
+@transaction.atomic
+def _print_batch_claim(*, agency_id: int, size: int, on: date | None = None) -> PrintBatch | None:
     letters = list(
-        Notice.objects.select_for_update(skip_locked=True, of=("self",))
+        Notice.objects.select_for_update(skip_locked=True)
         .filter(
             agency_id=agency_id,
             channel__in=POSTAL_CHANNELS,
             status=Notice.Status.RENDERED,
             print_batch__isnull=True,
-            statement_on__lte=timezone.localdate(now),
+            statement_on__lte=on or timezone.localdate(),
         )
-        .select_related("agency", "creditor", "case__debtor")
-        .order_by("channel", "pk")[:limit]
+        .order_by("channel", "pk")
+        .values_list("pk", flat=True)[:size]
     )
     if not letters:
         return None
     batch = PrintBatch.objects.create(agency_id=agency_id, letter_count=len(letters))
+    Notice.objects.filter(pk__in=letters).update(print_batch=batch)
+    outbox_put(
+        agency_id=agency_id,
+        kind=PRINT_BATCH_SUBMIT,
+        key=f"batch:{batch.pk}",
+        payload={"batch_id": batch.pk},
+    )
+    return batch
+
+
+def print_batch_submit(*, batch_id: int, at: datetime | None = None) -> PrintBatch:
+    """Merge a batch's letters behind a cover index, hand it to the post backend once and mark
+    the letters sent; registered letters get their tracking number.
+
+    Three steps, none inside a row lock while the print house is called: the merged PDF is
+    stored with the batch (so a retry posts the very same file); it is submitted under the
+    batch's reference, which the backend posts once whatever the retries; the letters are
+    marked sent in one short transaction, on a new connection if the database dropped.
+    """
+    batch = PrintBatch.objects.select_related("agency").get(pk=batch_id)
+    if batch.submitted_at is not None:
+        return batch
+    letters = list(
+        Notice.objects.filter(print_batch=batch)
+        .select_related("agency", "creditor", "case__debtor")
+        .order_by("channel", "pk")
+    )
+    manifest = _print_manifest(letters)
+    if not batch.pdf:
+        batch = _print_batch_store_pdf(batch, letters, manifest)
+    with batch.pdf.open("rb") as pdf:
+        content = pdf.read()
+    submission = post_channel.backend().submit(
+        name=f"batch-{batch.agency_id}-{batch.pk}", pdf=content, manifest=manifest
+    )
+    return reconnecting(lambda: _print_batch_posted(batch, submission, at=at))
+
+
+def _print_batch_store_pdf(
+    batch: PrintBatch, letters: Sequence[Notice], manifest: list[dict[str, Any]]
+) -> PrintBatch:
     parts = []
     for letter in letters:
         with letter.pdf.open("rb") as pdf:
             parts.append(pdf.read())
     # Pages are numbered from the end of the index, so the index is laid out once.
-    manifest = _print_manifest(letters)
     cover = render_page(
         "letters/print_cover.html",
-        {"batch": batch, "agency": letters[0].agency, "manifest": manifest, "now": now},
+        {"batch": batch, "agency": batch.agency, "manifest": manifest, "now": batch.created_at},
     )
     merged = merge_pdfs([cover.content, *parts])
-    name = f"{agency_id}/{now:%Y-%m-%d}/batch-{batch.pk}"
-    batch.pdf.save(f"{name}.pdf", ContentFile(merged.content), save=False)
-    batch.sha256, batch.page_count = merged.sha256, merged.page_count
-    submission = post_channel.backend().submit(
-        name=f"batch-{agency_id}-{batch.pk}", pdf=merged.content, manifest=manifest
-    )
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            batch = PrintBatch.objects.select_for_update().get(pk=batch.pk)
+            if not batch.pdf:
+                name = f"{batch.agency_id}/{timezone.localdate(batch.created_at):%Y-%m-%d}"
+                batch.pdf.save(
+                    f"{name}/batch-{batch.pk}.pdf", ContentFile(merged.content), save=False
+                )
+                written.append(batch.pdf.name)
+                batch.sha256, batch.page_count = merged.sha256, merged.page_count
+                batch.save(update_fields=["pdf", "sha256", "page_count"])
+    except BaseException:
+        _discard_unless_committed(PrintBatch, batch.pk, written)
+        raise
+    return batch
+
+
+@transaction.atomic
+def _print_batch_posted(
+    batch: PrintBatch, submission: post_channel.Submission, *, at: datetime | None = None
+) -> PrintBatch:
+    batch = PrintBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.submitted_at is not None:  # recorded by a commit whose answer was lost
+        return batch
+    now = at or timezone.now()
     batch.submitted_at = now
     batch.provider_reference = submission.provider_reference
-    batch.save()
+    batch.save(update_fields=["submitted_at", "provider_reference"])
+    letters = (
+        Notice.objects.select_for_update(of=("self",))
+        .filter(print_batch=batch, status=Notice.Status.RENDERED)
+        .select_related("case")
+        .order_by("pk")
+    )
     for letter in letters:
         _mark_sent(
             letter,

@@ -15,7 +15,7 @@ from notices.models import POSTAL_CHANNELS, Notice
 
 @app.task(name="notices.tasks.print_batches")
 def print_batches() -> int:
-    """Daily (beat): one print batch per agency with letters waiting, on sending days only
+    """Daily (beat): the print batches of each agency with letters waiting, on sending days only
     (REQ-G3: nothing leaves on a Sunday or a holiday). A cross-tenant read, said so."""
     with scopes_disabled():
         agencies = list(
@@ -37,6 +37,6 @@ def print_batches() -> int:
 
 
 @app.task(base=TenantTask, name="notices.tasks.print_batch")
-def print_batch(*, agency_id: int) -> int | None:
-    batch = services.print_batch_run(agency_id=agency_id)
-    return batch.pk if batch else None
+def print_batch(*, agency_id: int) -> int:
+    """The agency's letters waiting, as bounded batches posted through the outbox."""
+    return len(services.print_batches_prepare(agency_id=agency_id))

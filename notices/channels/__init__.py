@@ -32,6 +32,14 @@ def outbox_dir(channel: str) -> Path:
     return path
 
 
+def write_whole(path: Path, content: bytes) -> None:
+    """Write a file so that it exists complete or not at all (a crash leaves no half file that
+    would pass for a message already handed over)."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
 class NotConfiguredBackend:
     """For a channel without a provider yet: fails loudly, so nothing is marked sent."""
 

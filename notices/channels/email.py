@@ -8,7 +8,7 @@ from typing import Protocol
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 
-from notices.channels import load_backend, outbox_dir
+from notices.channels import load_backend, outbox_dir, write_whole
 
 
 class EmailBackend(Protocol):
@@ -21,9 +21,14 @@ def backend() -> EmailBackend:
     return load_backend("NOTICES_EMAIL_BACKEND", "notices.channels.email.DjangoEmailBackend")
 
 
+def new_message_id() -> str:
+    return make_msgid(domain="collectio")
+
+
 def message_id(message: EmailMessage) -> str:
-    """Give the message its Message-ID before sending, so it is known whatever happens."""
-    return message.extra_headers.setdefault("Message-ID", make_msgid(domain="collectio"))
+    """Give the message its Message-ID before sending, so it is known whatever happens; a
+    message sent again after a crash keeps the one it was given the first time."""
+    return message.extra_headers.setdefault("Message-ID", new_message_id())
 
 
 class DjangoEmailBackend:
@@ -36,10 +41,13 @@ class DjangoEmailBackend:
 
 
 class FileEmailBackend:
-    """Development: one ``.eml`` file per message under ``MEDIA_ROOT/outbox/email``."""
+    """Development: one ``.eml`` file per message under ``MEDIA_ROOT/outbox/email``. Like a
+    provider that deduplicates on Message-ID, a message already there is not sent again."""
 
     def send(self, message: EmailMessage) -> str:
         ident = message_id(message)
         name = re.sub(r"[^A-Za-z0-9.-]", "_", ident.strip("<>"))
-        (outbox_dir("email") / f"{name}.eml").write_bytes(message.message().as_bytes())
+        path = outbox_dir("email") / f"{name}.eml"
+        if not path.exists():
+            write_whole(path, message.message().as_bytes())
         return ident

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from notices.channels import load_backend, outbox_dir
+from notices.channels import load_backend, outbox_dir, write_whole
 from notices.models import Channel
 
 
@@ -24,7 +24,12 @@ class Submission:
 
 class PostBackend(Protocol):
     def submit(self, *, name: str, pdf: bytes, manifest: Sequence[dict[str, Any]]) -> Submission:
-        """Hand one print batch over; raise :class:`notices.channels.ChannelError` if refused."""
+        """Hand one print batch over; raise :class:`notices.channels.ChannelError` if refused.
+
+        ``name`` is the batch's idempotency reference: a batch submitted again under the same
+        name (after a crash between the hand-over and its record) is not posted a second
+        time, and the first submission is returned.
+        """
         ...
 
 
@@ -43,9 +48,14 @@ class PrintDropBackend:
 
     def submit(self, *, name: str, pdf: bytes, manifest: Sequence[dict[str, Any]]) -> Submission:
         prefix = getattr(settings, "NOTICES_PRINT_DROP_PREFIX", "print-drop")
-        stored = default_storage.save(f"{prefix}/{name}.pdf", ContentFile(pdf))
-        default_storage.save(f"{prefix}/{name}.json", ContentFile(_manifest_json(manifest)))
-        return Submission(provider_reference=stored, tracking_numbers={})
+        pdf_name, manifest_name = f"{prefix}/{name}.pdf", f"{prefix}/{name}.json"
+        # The PDF goes last: once it is there, the batch was handed over whole.
+        if not default_storage.exists(pdf_name):
+            if default_storage.exists(manifest_name):  # left by a crash before the PDF
+                default_storage.delete(manifest_name)
+            default_storage.save(manifest_name, ContentFile(_manifest_json(manifest)))
+            pdf_name = default_storage.save(pdf_name, ContentFile(pdf))
+        return Submission(provider_reference=pdf_name, tracking_numbers={})
 
 
 class FilePostBackend:
@@ -54,8 +64,9 @@ class FilePostBackend:
 
     def submit(self, *, name: str, pdf: bytes, manifest: Sequence[dict[str, Any]]) -> Submission:
         folder = outbox_dir("post")
-        (folder / f"{name}.pdf").write_bytes(pdf)
-        (folder / f"{name}.json").write_bytes(_manifest_json(manifest))
+        if not (folder / f"{name}.pdf").exists():  # posted once, whatever the retries
+            write_whole(folder / f"{name}.json", _manifest_json(manifest))
+            write_whole(folder / f"{name}.pdf", pdf)
         return Submission(
             # Relative to MEDIA_ROOT, like the drop backend's storage name: paths stay short.
             provider_reference=f"outbox/post/{name}.pdf",

@@ -297,8 +297,11 @@ def test_a_blocked_letter_fails_at_once_and_can_be_retried(
     assert notice.statement_on == date(2026, 3, 2)  # dated the day it is produced
 
 
-def test_the_daily_print_batch_runs_on_sending_days_only(scoped, eager_tasks):
-    """REQ-G3: nothing leaves on a Sunday or a holiday; the beat task fans out per agency."""
+def test_the_daily_print_batch_runs_on_sending_days_only(
+    scoped, eager_tasks, django_capture_on_commit_callbacks
+):
+    """REQ-G3: nothing leaves on a Sunday or a holiday; the beat task fans out per agency,
+    each batch posted by its outbox message once the batch is committed."""
     from notices.tasks import print_batches
 
     with time_machine.travel(date(2026, 3, 1)) as traveller:  # a Sunday
@@ -310,7 +313,8 @@ def test_the_daily_print_batch_runs_on_sending_days_only(scoped, eager_tasks):
         )
         assert print_batches() == 0
         traveller.move_to(date(2026, 3, 2))  # Monday
-        assert print_batches() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert print_batches() == 1
     letter.refresh_from_db()
     assert letter.status == Notice.Status.SENT and letter.print_batch is not None
 
