@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from cases.models import Case, CaseEvent, CaseState, ClosureCode
-from collectio.models import User
+from collectio.models import Agency, User
 from collectio.money import euros
 
 Kind = CaseEvent.Kind
@@ -363,6 +363,33 @@ def prescription_alert(*, cases: Cases, limitation_date: date, days_left: int) -
     )
 
 
+def payment_plan_agreed(
+    *,
+    case: Case,
+    actor: Any,
+    plan_id: int,
+    total: Decimal,
+    instalments: int,
+    first_due_on: date,
+    last_due_on: date,
+    interest: str,
+) -> CaseEvent | None:
+    return _write(
+        Kind.PLAN_AGREED,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={
+            "plan_id": plan_id,
+            "total": total,
+            "instalments": instalments,
+            "first_due_on": first_due_on,
+            "last_due_on": last_due_on,
+            "interest": interest,
+        },
+    )
+
+
 # --- the French sentences ---------------------------------------------------------------------
 # Letter kinds and channels are the letters app's words; it registers their labels at start-up
 # (``NoticesConfig.ready``) so this module, below it, can name them without importing it.
@@ -456,6 +483,24 @@ def _name_kind(p: dict[str, Any]) -> str:
     return f"{_letter_name(p)} {p.get('notice', '')}".strip()
 
 
+def _plan_agreed(p: dict[str, Any]) -> str:
+    text = _(
+        "Payment plan agreed: %(count)s instalment(s) totalling %(amount)s, from %(first)s "
+        "to %(last)s."
+    ) % {
+        "count": p.get("instalments", ""),
+        "amount": euros(p.get("total", "0")),
+        "first": _day(p.get("first_due_on")),
+        "last": _day(p.get("last_due_on")),
+    }
+    rule = (
+        _("Late interest keeps running and is included in the instalments.")
+        if p.get("interest") == Agency.PlanInterest.ACCRUES
+        else _("No late interest runs while it is kept.")
+    )
+    return f"{text} {rule}"
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.OPENED: lambda p: (
         _("Case opened with %(count)s invoice(s) totalling %(amount)s.")
@@ -512,6 +557,7 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         _("The debt becomes time-barred on %(day)s (in %(days)s days): act before then.")
         % {"day": _day(p.get("limitation_date")), "days": p.get("days_left", "")}
     ),
+    Kind.PLAN_AGREED: _plan_agreed,
 }
 
 

@@ -147,7 +147,7 @@ MANDATORY_BLOCKS: dict[str, frozenset[str]] = {
     LetterKind.FORMAL_NOTICE: _DUNNING | {"first-letter", "formal-notice"},
     LetterKind.JUDICIAL_HANDOFF: _DUNNING | {"first-letter"},
     LetterKind.PAYMENT_RECEIPT: _DEBTOR_LETTER | {"receipt"},
-    LetterKind.PAYMENT_PLAN: _DUNNING | {"first-letter", "plan"},
+    LetterKind.PAYMENT_PLAN: _DUNNING | {"first-letter", "plan", "plan-interest"},
     LetterKind.REMITTANCE_STATEMENT: frozenset({"letterhead", "recipient", "remittance"}),
 }
 

@@ -131,6 +131,14 @@ WRITE_AND_READ = {
         ),
         "La créance sera prescrite le 15 mars 2026 (dans 30 jours) : agir avant cette date.",
     ),
+    "plan_agreed": (
+        lambda c, w: events.payment_plan_agreed(
+            case=c, actor=w.agent, plan_id=1, total=Decimal("998.28"), instalments=3,
+            first_due_on=date(2026, 3, 2), last_due_on=date(2026, 5, 2), interest="frozen",
+        ),
+        f"Échéancier convenu : 3 échéance(s) pour un total de 998,28{NBSP}€, du 2 mars 2026 au "
+        "2 mai 2026. Aucun intérêt de retard ne court tant qu’il est respecté.",
+    ),
 }  # fmt: skip
 
 

@@ -37,7 +37,7 @@ from notices.models import (
     PrintBatch,
     WebhookDelivery,
 )
-from payments.models import Payment
+from payments.models import Payment, PaymentPlan, PlanInstalment
 from tests import factories
 
 PROJECT_APPS = ("collectio", "cases", "debtors", "dunning", "payments", "notices", "workspace")
@@ -120,6 +120,13 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             method=Payment.Method.TRANSFER,
         )  # fmt: skip
         payment.designated_claims.set(case.claims.all(), through_defaults={"agency": agency})
+        plan = PaymentPlan.objects.create(
+            agency=agency, case=case, agreed_on=date(2026, 1, 5), total=Decimal("100.00"),
+            interest=Agency.PlanInterest.FROZEN,
+        )  # fmt: skip
+        PlanInstalment.objects.create(
+            agency=agency, plan=plan, position=1, due_on=date(2026, 2, 5), amount=Decimal("100")
+        )
         Scenario.objects.create(agency=agency, name=f"Scénario {name}")
         step = Scenario.objects.get(agency=agency, is_default=True).steps.first()
         execution = StepExecution.objects.create(
