@@ -22,6 +22,7 @@ from cases.models import TERMINAL_STATES, Case, Claim
 from collectio.models import User
 from collectio.money import ZERO, euros, to_money
 from collectio.outbox import outbox_put
+from dunning import services as dunning_services
 from dunning.selectors import rate_missing_message
 from dunning.statement import case_statement
 from law.interest import RateMissing, semester_bounds
@@ -45,7 +46,8 @@ def payment_record(
     designated_claims: Sequence[Claim] = (),
     bank_reference: str = "",
 ) -> Payment:
-    """Record money, re-impute, tell the creditor (REQ-A7) and close when nothing is left."""
+    """Record money, re-impute, tell the creditor (REQ-A7), start the month to remit it
+    (R124-6) and close when nothing is left."""
     case = (
         Case.objects.select_for_update()
         .select_related("creditor", "debtor", "agency")
@@ -66,6 +68,10 @@ def payment_record(
         bank_reference=bank_reference,
     )
     payment.designated_claims.set(designated_claims, through_defaults={"agency_id": case.agency_id})
+    # R124-6: what is collected is owed to the creditor within the month, a tracked deadline.
+    dunning_services.deadline_remittance_open(
+        case=case, payment_id=payment.pk, amount=payment.amount, collected_on=received_on
+    )
     try:
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write

@@ -26,7 +26,7 @@ from collectio.models import Agency, Role, User
 from collectio.outbox import OutboxMessage
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
-from dunning.models import ReferenceRate, Scenario, StepExecution
+from dunning.models import Deadline, ReferenceRate, Scenario, StepExecution
 from notices.models import (
     CallTask,
     Channel,
@@ -132,6 +132,10 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
         execution = StepExecution.objects.create(
             agency=agency, case=case, step=step, status=StepExecution.Status.DONE,
             planned_for=timezone.now(),
+        )  # fmt: skip
+        Deadline.objects.create(
+            agency=agency, case=case, kind=Deadline.Kind.REMITTANCE, starts_on=date(2026, 1, 5),
+            due_on=date(2026, 2, 5), amount=Decimal("10.00"), payment_id=payment.pk,
         )  # fmt: skip
         CallTask.objects.create(
             agency=agency, case=case, step_execution=execution, script="Appeler le débiteur."
