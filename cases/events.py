@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from cases.models import Case, CaseEvent, CaseState, ClosureCode
-from collectio.models import User
+from collectio.models import Agency, User
 from collectio.money import euros
 
 Kind = CaseEvent.Kind
@@ -364,6 +364,96 @@ def prescription_alert(*, cases: Cases, limitation_date: date, days_left: int) -
     )
 
 
+def payment_plan_agreed(
+    *,
+    case: Case,
+    actor: Any,
+    plan_id: int,
+    total: Decimal,
+    instalments: int,
+    first_due_on: date,
+    last_due_on: date,
+    interest: str,
+) -> CaseEvent | None:
+    return _write(
+        Kind.PLAN_AGREED,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={
+            "plan_id": plan_id,
+            "total": total,
+            "instalments": instalments,
+            "first_due_on": first_due_on,
+            "last_due_on": last_due_on,
+            "interest": interest,
+        },
+    )
+
+
+def judicial_step_recorded(
+    *, case: Case, actor: Any, step: str, on: date, deadline: date
+) -> CaseEvent | None:
+    """An injunction order issued or served (``step``), and the deadline it starts."""
+    return _write(
+        Kind.JUDICIAL_STEP,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={"step": step, "on": on, "deadline": deadline},
+    )
+
+
+def deadline_alert(
+    *,
+    case: Case,
+    deadline_id: int,
+    deadline: str,
+    due_on: date,
+    days_left: int,
+    amount: Decimal | None = None,
+) -> CaseEvent | None:
+    """A tracked deadline is ``days_left`` days away (D-7, D-1); ``deadline`` is its kind."""
+    return _write(
+        Kind.DEADLINE_ALERT,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={
+            "deadline_id": deadline_id,
+            "deadline": deadline,
+            "due_on": due_on,
+            "days_left": days_left,
+            "amount": amount,
+        },
+    )
+
+
+def deadline_passed(
+    *,
+    case: Case,
+    deadline_id: int,
+    deadline: str,
+    due_on: date,
+    missed: bool,
+    amount: Decimal | None = None,
+) -> CaseEvent | None:
+    """A tracked deadline went by: ``missed`` for one of the agency's own obligations."""
+    return _write(
+        Kind.DEADLINE_PASSED,
+        case=case,
+        cases=None,
+        actor=None,
+        payload={
+            "deadline_id": deadline_id,
+            "deadline": deadline,
+            "due_on": due_on,
+            "missed": missed,
+            "amount": amount,
+        },
+    )
+
+
 # --- the French sentences ---------------------------------------------------------------------
 # Letter kinds and channels are the letters app's words; it registers their labels at start-up
 # (``NoticesConfig.ready``) so this module, below it, can name them without importing it.
@@ -457,6 +547,80 @@ def _name_kind(p: dict[str, Any]) -> str:
     return f"{_letter_name(p)} {p.get('notice', '')}".strip()
 
 
+def _plan_agreed(p: dict[str, Any]) -> str:
+    text = _(
+        "Payment plan agreed: %(count)s instalment(s) totalling %(amount)s, from %(first)s "
+        "to %(last)s."
+    ) % {
+        "count": p.get("instalments", ""),
+        "amount": euros(p.get("total", "0")),
+        "first": _day(p.get("first_due_on")),
+        "last": _day(p.get("last_due_on")),
+    }
+    rule = (
+        _("Late interest keeps running and is included in the instalments.")
+        if p.get("interest") == Agency.PlanInterest.ACCRUES
+        else _("No late interest runs while it is kept.")
+    )
+    return f"{text} {rule}"
+
+
+def _judicial_step(p: dict[str, Any]) -> str:
+    days = {"day": _day(p.get("on")), "deadline": _day(p.get("deadline"))}
+    if p.get("step") == "service":
+        return (
+            _(
+                "Injunction order served on %(day)s: the debtor may oppose it until %(deadline)s "
+                "(art. 1416 CPC)."
+            )
+            % days
+        )
+    return (
+        _(
+            "Injunction order of %(day)s recorded: it must be served by %(deadline)s, or it "
+            "lapses (art. 1411 CPC)."
+        )
+        % days
+    )
+
+
+def _deadline_alert(p: dict[str, Any]) -> str:
+    values = {
+        "day": _day(p.get("due_on")),
+        "days": p.get("days_left", ""),
+        "amount": euros(p.get("amount")),
+    }
+    sentences = {
+        "remittance": _(
+            "%(amount)s collected to remit to the creditor by %(day)s (in %(days)s day(s), "
+            "art. R124-6 CPCE)."
+        ),
+        "service": _(
+            "The injunction order must be served by %(day)s (in %(days)s day(s)), or it lapses "
+            "(art. 1411 CPC)."
+        ),
+        "opposition": _("The debtor's opposition period ends on %(day)s (in %(days)s day(s))."),
+    }
+    return sentences.get(p.get("deadline", ""), _("A deadline falls on %(day)s.")) % values
+
+
+def _deadline_passed(p: dict[str, Any]) -> str:
+    values = {"day": _day(p.get("due_on")), "amount": euros(p.get("amount"))}
+    if not p.get("missed"):
+        return _("The debtor's opposition period ended on %(day)s.") % values
+    sentences = {
+        "remittance": _(
+            "Deadline missed: the %(amount)s collected were to be remitted to the creditor by "
+            "%(day)s (art. R124-6 CPCE)."
+        ),
+        "service": _(
+            "Deadline missed: the injunction order was to be served by %(day)s; unserved, it "
+            "lapses (art. 1411 CPC)."
+        ),
+    }
+    return sentences.get(p.get("deadline", ""), _("Deadline missed: %(day)s.")) % values
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.OPENED: lambda p: (
         _("Case opened with %(count)s invoice(s) totalling %(amount)s.")
@@ -513,6 +677,10 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         _("The debt becomes time-barred on %(day)s (in %(days)s days): act before then.")
         % {"day": _day(p.get("limitation_date")), "days": p.get("days_left", "")}
     ),
+    Kind.PLAN_AGREED: _plan_agreed,
+    Kind.JUDICIAL_STEP: _judicial_step,
+    Kind.DEADLINE_ALERT: _deadline_alert,
+    Kind.DEADLINE_PASSED: _deadline_passed,
 }
 
 

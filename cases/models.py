@@ -725,6 +725,10 @@ class CaseEvent(models.Model):
         HANDOFF_APPROVED = "handoff_approved", _("Judicial handoff approved")
         DOSSIER_BUILT = "dossier_built", _("Judicial dossier built")
         PRESCRIPTION_ALERT = "prescription_alert", _("Limitation date approaching")
+        PLAN_AGREED = "plan_agreed", _("Payment plan agreed")
+        JUDICIAL_STEP = "judicial_step", _("Judicial step recorded")
+        DEADLINE_ALERT = "deadline_alert", _("Deadline approaching")
+        DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")

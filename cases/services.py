@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,24 @@ TRANSITIONS = frozenset(
     t.name
     for t in Case._meta.get_field("state").get_all_transitions(Case)  # type: ignore[attr-defined]
 )
+
+
+TransitionHook = Callable[..., None]
+TRANSITION_HOOKS: dict[str, list[TransitionHook]] = {}
+
+
+def on_transition(name: str) -> Callable[[TransitionHook], TransitionHook]:
+    """Register what an app above this one does, in the same transaction, once ``name`` fired:
+    ``hook(case=..., from_state=..., actor=...)`` (a payment plan is broken with its case)."""
+    if name not in TRANSITIONS:
+        raise ValueError(f"{name!r} is not a case transition")
+
+    def register(hook: TransitionHook) -> TransitionHook:
+        if hook not in TRANSITION_HOOKS.setdefault(name, []):
+            TRANSITION_HOOKS[name].append(hook)
+        return hook
+
+    return register
 
 
 class CaseTransitionError(Exception):
@@ -186,6 +204,8 @@ def case_transition(
         reason=reason,
         details={k: str(v) for k, v in arguments.items()},
     )
+    for hook in TRANSITION_HOOKS.get(transition, ()):
+        hook(case=locked, from_state=from_state, actor=actor)
     return locked
 
 

@@ -25,6 +25,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "dunning.tasks.prescription_alerts",
             "schedule": crontab(hour=6, minute=0),
         },
+        "dunning-deadline-alerts": {
+            "task": "dunning.tasks.deadline_alerts",
+            "schedule": crontab(hour=6, minute=15),
+        },
         "dunning-reference-rates-alert": {
             "task": "dunning.tasks.reference_rates_alert",
             "schedule": crontab(hour=7, minute=0),

@@ -67,6 +67,12 @@ class Agency(PostalAddress):
         ACT_365 = "ACT_365", _("Actual/365")
         ACT_ACT = "ACT_ACT", _("Actual/actual (366 in leap years)")
 
+    class PlanInterest(models.TextChoices):
+        """What late interest does while a payment plan is kept; the plan's letter says it."""
+
+        FROZEN = "frozen", _("Frozen: no interest on instalments paid on time")
+        ACCRUES = "accrues", _("Accrues: interest keeps running and is in the instalments")
+
     legal_name = models.CharField(_("legal name"), max_length=200)
     slug = models.SlugField(_("short name"), unique=True)
     siren = models.CharField(_("SIREN"), max_length=9, validators=[validate_siren])
@@ -98,6 +104,16 @@ class Agency(PostalAddress):
         choices=ImputationOrder,
         default=ImputationOrder.INTEREST_PRINCIPAL_INDEMNITY,
         help_text=_("C. civ. 1343-1 puts interest first; where the €40 goes is a choice."),
+    )
+    plan_interest = models.CharField(
+        _("late interest during a payment plan"),
+        max_length=10,
+        choices=PlanInterest,
+        default=PlanInterest.FROZEN,
+        help_text=_(
+            "Frozen is the usual practice of plans the creditor grants: what the debtor owes is "
+            "fixed on the day the plan is agreed. Each plan keeps the rule it was agreed under."
+        ),
     )
     require_admin_2fa = models.BooleanField(
         _("two-factor authentication required for administrators"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from collectio.models import Agency
 from collectio.scoping import TenantManager
@@ -311,3 +313,98 @@ class StepExecution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}/{self.step_id} {self.status}"
+
+
+class JudicialStep(models.TextChoices):
+    """The steps of an injunction procedure that start a deadline (REQ-E5)."""
+
+    ORDONNANCE = "ordonnance", _("Injunction order issued")
+    SERVICE = "service", _("Order served on the debtor")
+
+
+class Deadline(models.Model):
+    """A dated task from a deadline the law computes, alerted at D-7 and D-1 (daily beat).
+
+    Started by the event that opens it: a payment recorded (its remittance to the creditor
+    within one month, R124-6), an injunction order (to be served within six months, CPC 1411),
+    its service (the debtor's month to oppose, CPC 1416). The agency's own obligations move
+    earlier to a working day and, once past, are *missed*; the debtor's period moves later and,
+    once past, is simply over (*done*).
+    """
+
+    class Kind(models.TextChoices):
+        REMITTANCE = "remittance", _("Remit the funds to the creditor (R124-6)")
+        SERVICE = "service", _("Serve the injunction order (CPC 1411)")
+        OPPOSITION = "opposition", _("Debtor's opposition period ends (CPC 1416)")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("deadline", "Open")
+        DONE = "done", pgettext_lazy("deadline", "Done")
+        MISSED = "missed", pgettext_lazy("deadline", "Missed")
+
+    AGENCY_OBLIGATIONS = frozenset({Kind.REMITTANCE, Kind.SERVICE})
+    ALERT_DAYS_BEFORE = (7, 1)
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="deadlines", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    starts_on = models.DateField(
+        _("starts on"), help_text=_("The day of the event that started it, not counted.")
+    )
+    due_on = models.DateField(pgettext_lazy("deadline", "due on"), db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # The payment a remittance deadline is for; not a key to the payments table, which lives in
+    # an app above this one.
+    payment_id = models.BigIntegerField(_("payment"), null=True, blank=True)
+    alerted_days_before = models.PositiveSmallIntegerField(
+        _("last alert (days before)"), null=True, blank=True
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "payment_id"],
+                condition=models.Q(kind="remittance"),
+                name="deadline_one_remittance_per_payment",
+                violation_error_message=_("This payment already has its remittance deadline."),
+            ),
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=~models.Q(kind="remittance"),
+                name="deadline_one_judicial_deadline_per_case",
+                violation_error_message=_("This case already has this judicial deadline."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["agency", "due_on"],
+                name="deadline_open_idx",
+                condition=models.Q(status="open"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.due_on}"

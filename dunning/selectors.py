@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from collectio.access import visible
 from collectio.models import Membership
-from dunning.models import RATE_KIND_LABELS, ReferenceRate, StepExecution
+from dunning.models import RATE_KIND_LABELS, Deadline, ReferenceRate, StepExecution
 from dunning.reference_rates import next_semester
 from law.interest import RateKind, RateMissing, semester_bounds, semester_of
 
@@ -23,6 +23,17 @@ def steps_awaiting_confirmation(*, membership: Membership | None) -> QuerySet[St
         StepExecution.objects.filter(status=StepExecution.Status.AWAITING_CONFIRMATION)
         .select_related("case__debtor", "case__creditor", "step")
         .order_by("planned_for"),
+        membership,
+    )
+
+
+def deadlines_to_act_on(*, membership: Membership | None) -> QuerySet[Deadline]:
+    """The deadlines still open, and the agency's own that were missed and not yet done,
+    soonest first."""
+    return visible(
+        Deadline.objects.filter(status__in=[Deadline.Status.OPEN, Deadline.Status.MISSED])
+        .select_related("case__debtor", "case__creditor")
+        .order_by("due_on", "pk"),
         membership,
     )
 

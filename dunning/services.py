@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +25,9 @@ from collectio.models import Agency, User
 from dunning.models import (
     Action,
     Channel,
+    Deadline,
     DelayUnit,
+    JudicialStep,
     ReferenceRate,
     Scenario,
     Step,
@@ -34,7 +37,12 @@ from dunning.models import (
 from dunning.reference_rates import RateChange, RateRow, apply_rows
 from dunning.selectors import reference_rate_gaps
 from dunning.sweep import AgencyPolicy, Batch, run_step
-from law.calendar import FrenchCalendar, debtor_deadline
+from law.calendar import (
+    FrenchCalendar,
+    agency_deadline_months,
+    debtor_deadline,
+    debtor_deadline_months,
+)
 from law.prescription import ALERT_DAYS_BEFORE
 
 # The default French scenario (issue 3): first reminder the next business day, a second ten days
@@ -170,6 +178,143 @@ def prescription_alerts_raise(*, agency_id: int, today: date) -> int:
         )
         raised += len(ids)
     return raised
+
+
+# --- deadlines: computed, then tracked -------------------------------------------------------
+REMITTANCE_MONTHS = 1  # R124-6: within one month of effective collection, unless agreed otherwise
+SERVICE_MONTHS = 6  # CPC 1411: an order not served within six months of its date lapses
+OPPOSITION_MONTHS = 1  # CPC 1416: one month from service to oppose
+
+
+def deadline_remittance_open(
+    *, case: Case, payment_id: int, amount: Decimal, collected_on: date
+) -> Deadline:
+    """Funds collected are remitted to the creditor within one month (REQ-A8, R124-6): month
+    arithmetic as CPC 641, moved *earlier* to a working day of the agency's calendar, since it
+    is the agency's own obligation (REQ-G3). Credited Fri 30 January 2026: by Fri 27 February."""
+    calendar = FrenchCalendar.for_postcode(case.agency.postcode)
+    return Deadline.objects.create(
+        agency_id=case.agency_id,
+        case=case,
+        kind=Deadline.Kind.REMITTANCE,
+        starts_on=collected_on,
+        due_on=agency_deadline_months(collected_on, REMITTANCE_MONTHS, calendar=calendar),
+        amount=amount,
+        payment_id=payment_id,
+    )
+
+
+@transaction.atomic
+def judicial_step_record(*, case: Case, step: str, on: date, actor: User | None) -> Deadline:
+    """Record an injunction order (``ordonnance``) or its service (``service``) and open the
+    deadline it starts (REQ-E5), returned.
+
+    The order must be served within six months (CPC 1411), moved earlier to a working day: an
+    obligation of the creditor's side. Served, the debtor has one month to oppose (CPC 1416),
+    moved later to the next working day, as any period granted to the debtor (CPC 642). When
+    service was not made to the debtor in person, record the first act served in person (or
+    the first enforcement measure): the month runs from it. The court is the debtor's
+    (CPC 1406), so the calendar is the debtor's postcode's.
+    """
+    case = Case.objects.select_for_update().select_related("agency", "debtor").get(pk=case.pk)
+    if case.state != CaseState.JUDICIAL:
+        raise ValidationError(
+            _("Judicial steps are recorded once the case is with the judicial partner.")
+        )
+    if on > timezone.localdate():
+        raise ValidationError(_("A judicial step cannot be dated in the future."))
+    calendar = FrenchCalendar.for_postcode(case.debtor.postcode)
+    existing = {d.kind: d for d in case.deadlines.exclude(kind=Deadline.Kind.REMITTANCE)}
+    if step == JudicialStep.ORDONNANCE:
+        if Deadline.Kind.SERVICE in existing:
+            raise ValidationError(_("The injunction order of this case is already recorded."))
+        kind, due_on = (
+            Deadline.Kind.SERVICE,
+            agency_deadline_months(on, SERVICE_MONTHS, calendar=calendar),
+        )
+    elif step == JudicialStep.SERVICE:
+        order = existing.get(Deadline.Kind.SERVICE)
+        if order is None:
+            raise ValidationError(_("Record the injunction order before its service."))
+        if on < order.starts_on:
+            raise ValidationError(_("The order cannot be served before the day it was issued."))
+        if Deadline.Kind.OPPOSITION in existing:
+            raise ValidationError(_("The service of the order is already recorded."))
+        if order.status == Deadline.Status.OPEN:
+            Deadline.objects.filter(pk=order.pk).update(
+                status=Deadline.Status.DONE, done_at=timezone.now(), done_by=actor
+            )
+        kind, due_on = (
+            Deadline.Kind.OPPOSITION,
+            debtor_deadline_months(on, OPPOSITION_MONTHS, calendar=calendar),
+        )
+    else:
+        raise ValidationError(_("Unknown judicial step."))
+    deadline = Deadline.objects.create(
+        agency_id=case.agency_id, case=case, kind=kind, starts_on=on, due_on=due_on
+    )
+    events.judicial_step_recorded(case=case, actor=actor, step=step, on=on, deadline=due_on)
+    return deadline
+
+
+@transaction.atomic
+def deadline_done(*, deadline: Deadline, actor: User) -> Deadline:
+    """An agent did what a deadline asked (the funds were remitted), on time or late."""
+    locked = Deadline.objects.select_for_update().select_related("case").get(pk=deadline.pk)
+    if not agency_staff(locked.case, actor):
+        raise PermissionDenied(_("You may not do this on this case."))
+    if locked.status == Deadline.Status.DONE:
+        raise ValidationError(_("This deadline is already done."))
+    if locked.kind not in Deadline.AGENCY_OBLIGATIONS:
+        raise ValidationError(_("The debtor's period ends by itself; there is nothing to do."))
+    locked.status, locked.done_at, locked.done_by = Deadline.Status.DONE, timezone.now(), actor
+    locked.save(update_fields=["status", "done_at", "done_by"])
+    return locked
+
+
+@transaction.atomic
+def deadline_alerts_raise(*, agency_id: int, today: date) -> int:
+    """Daily (beat): alert each open deadline at D-7 and at D-1, once each, and close the ones
+    gone by: the agency's own are missed, the debtor's period is simply over. A deadline
+    opened late, or a day the beat did not run, gets the most urgent alert due, once.
+
+    Returns the number of events written.
+    """
+    written = 0
+    due = (
+        Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            agency_id=agency_id,
+            status=Deadline.Status.OPEN,
+            due_on__lte=today + timedelta(days=max(Deadline.ALERT_DAYS_BEFORE)),
+        )
+        .select_related("case")
+        .order_by("due_on", "pk")
+    )
+    for deadline in due:
+        days_left = (deadline.due_on - today).days
+        facts = {
+            "case": deadline.case,
+            "deadline_id": deadline.pk,
+            "deadline": deadline.kind,
+            "due_on": deadline.due_on,
+            "amount": deadline.amount,
+        }
+        if days_left < 0:
+            missed = deadline.kind in Deadline.AGENCY_OBLIGATIONS
+            deadline.status = Deadline.Status.MISSED if missed else Deadline.Status.DONE
+            deadline.save(update_fields=["status"])
+            events.deadline_passed(missed=missed, **facts)
+            written += 1
+            continue
+        level = min(d for d in Deadline.ALERT_DAYS_BEFORE if d >= days_left)
+        if deadline.alerted_days_before is not None and deadline.alerted_days_before <= level:
+            continue
+        deadline.alerted_days_before = level
+        deadline.save(update_fields=["alerted_days_before"])
+        events.deadline_alert(days_left=days_left, **facts)
+        written += 1
+    return written
 
 
 # --- reference rates --------------------------------------------------------------------------

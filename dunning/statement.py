@@ -8,13 +8,18 @@ An invoice is owed only once past due (C. com. L441-10 II, D441-5; C. civ. 1342-
 including its due date it is *not yet due*, shown as such, bears no interest and no €40
 indemnity, and is not in the amount due at that date. The indemnity is owed by an invoice
 whose principal was still unpaid when its due date passed.
+
+A payment plan agreed under the "frozen" rule (``Agency.plan_interest``) is an
+:class:`InterestPause`: from the agreement date, while the plan is kept, no interest accrues and
+no invoice falling due owes its indemnity, so what the debtor owes is the plan's total and the
+last instalment paid leaves nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -37,6 +42,37 @@ from law.interest import (
 
 if TYPE_CHECKING:
     from cases.models import Case
+
+
+@dataclass(frozen=True)
+class InterestPause:
+    """No interest accrues on the days after ``start`` up to ``end`` included (to the end of
+    time when ``None``), and an invoice whose first late day falls in it owes no indemnity."""
+
+    start: date
+    end: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.start < day and (self.end is None or day <= self.end)
+
+
+def accruing_periods(
+    start: date, end: date, pauses: Sequence[InterestPause]
+) -> list[tuple[date, date]]:
+    """The periods (``start`` excluded, ``end`` included) of ``start``..``end`` outside every
+    pause, in order."""
+    periods, current = [], start
+    for pause in sorted(pauses, key=lambda p: p.start):
+        if current >= end:
+            break
+        if pause.end is not None and pause.end <= current:
+            continue
+        if pause.start > current:
+            periods.append((current, min(pause.start, end)))
+        current = end if pause.end is None else max(current, min(pause.end, end))
+    if current < end:
+        periods.append((current, end))
+    return periods
 
 
 @dataclass(frozen=True)
@@ -193,6 +229,7 @@ class PaymentTerms:
 class _Running:
     terms: ClaimTerms
     accrued_to: date | None
+    pauses: Sequence[InterestPause] = ()
     accruals: list[Accrual] = field(default_factory=list)
     interest: Decimal = ZERO
     indemnity: Decimal = ZERO
@@ -203,10 +240,13 @@ class _Running:
 
     def reach(self, day: date) -> None:
         """Move to ``day``: the first day after the due date, an invoice whose principal is not
-        fully paid is late and owes its indemnity (D441-5: per invoice paid late)."""
+        fully paid is late and owes its indemnity (D441-5: per invoice paid late), unless that
+        day falls in a kept payment plan that froze what the debtor owes."""
         if not self.fell_due and day > self.terms.due_date:
             self.fell_due = True
-            if self.paid_principal < self.terms.principal:
+            first_late_day = self.terms.due_date + timedelta(days=1)
+            frozen = any(pause.covers(first_late_day) for pause in self.pauses)
+            if self.paid_principal < self.terms.principal and not frozen:
                 self.indemnity = self.terms.indemnity
 
     def accrue(
@@ -215,18 +255,19 @@ class _Running:
         if self.accrued_to is None or to <= self.accrued_to:
             return
         base = self.terms.principal - self.paid_principal
-        segments = interest_segments(
-            principal=base,
-            start=self.accrued_to,
-            end=to,
-            regime=self.terms.regime,
-            rates=rates,
-            creditor_is_private=creditor_is_private,
-            contract_rate=self.terms.contract_rate,
-            basis=basis,
-        )
-        self.accruals.extend(Accrual(base, s) for s in segments)
-        self.interest += total_interest(segments)
+        for start, end in accruing_periods(self.accrued_to, to, self.pauses):
+            segments = interest_segments(
+                principal=base,
+                start=start,
+                end=end,
+                regime=self.terms.regime,
+                rates=rates,
+                creditor_is_private=creditor_is_private,
+                contract_rate=self.terms.contract_rate,
+                basis=basis,
+            )
+            self.accruals.extend(Accrual(base, s) for s in segments)
+            self.interest += total_interest(segments)
         self.accrued_to = to
 
     def debt_line(self, rate: Decimal) -> DebtLine:
@@ -249,9 +290,11 @@ def compute_statement(
     creditor_is_private: bool = False,
     basis: DayBasis = DayBasis.ACT_365,
     order: Sequence[str] = DEFAULT_ORDER,
+    pauses: Sequence[InterestPause] = (),
 ) -> Statement:
-    """Replay payments in date order over the claims and accrue interest up to ``on``."""
-    running = [_Running(terms=c, accrued_to=c.interest_from) for c in claims]
+    """Replay payments in date order over the claims and accrue interest up to ``on``, except
+    during ``pauses``."""
+    running = [_Running(terms=c, accrued_to=c.interest_from, pauses=pauses) for c in claims]
     lines: list[PaymentLine] = []
     for payment in sorted(payments, key=lambda p: (p.received_on, p.payment_id)):
         if payment.received_on > on:
@@ -259,8 +302,13 @@ def compute_statement(
         for claim in running:
             claim.reach(payment.received_on)
             claim.accrue(payment.received_on, rates, creditor_is_private, basis)
+        frozen = any(pause.covers(payment.received_on) for pause in pauses)
         debt_lines = [
-            c.debt_line(_current_rate(c.terms, payment.received_on, rates, creditor_is_private))
+            c.debt_line(
+                ZERO
+                if frozen
+                else _current_rate(c.terms, payment.received_on, rates, creditor_is_private)
+            )
             for c in running
         ]
         imputation = impute(
@@ -384,8 +432,35 @@ def claim_terms(case: Case) -> list[ClaimTerms]:
     return terms
 
 
-def case_statement(case: Case, *, on: date, rates: RateSource | None = None) -> Statement:
-    """The décompte of ``case`` on ``on``, line by line."""
+def plan_pauses(case: Case) -> tuple[InterestPause, ...]:
+    """The periods a payment plan froze what the debtor owes: from its agreement while it is
+    kept, to the day it was broken. Read through the case (the plans' app is above this one)."""
+    from collectio.models import Agency
+
+    plans = getattr(case, "payment_plans", None)
+    if plans is None:  # a data migration's historical case, from before payment plans
+        return ()
+    return tuple(
+        InterestPause(agreed_on, broken_on)
+        for agreed_on, broken_on in plans.filter(interest=Agency.PlanInterest.FROZEN).values_list(
+            "agreed_on", "broken_on"
+        )
+    )
+
+
+def case_statement(
+    case: Case,
+    *,
+    on: date,
+    rates: RateSource | None = None,
+    planned: Sequence[PaymentTerms] = (),
+    planned_pause: InterestPause | None = None,
+) -> Statement:
+    """The décompte of ``case`` on ``on``, line by line.
+
+    ``planned`` and ``planned_pause`` project a payment plan not yet agreed: its instalments
+    as if paid on their dates and, under the "frozen" rule, its pause.
+    """
     from debtors.models import Debtor
 
     payments = [
@@ -401,11 +476,12 @@ def case_statement(case: Case, *, on: date, rates: RateSource | None = None) -> 
     statement = compute_statement(
         on=on,
         claims=claim_terms(case),
-        payments=payments,
+        payments=[*payments, *planned],
         rates=rates or database_rates(),
         creditor_is_private=case.creditor.is_private_person,
         basis=DayBasis(case.agency.day_basis),
         order=case.agency.imputation_order.split(","),
+        pauses=(*plan_pauses(case), *((planned_pause,) if planned_pause else ())),
     )
     if case.debtor.kind == Debtor.Kind.PUBLIC:
         return replace(

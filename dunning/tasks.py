@@ -58,6 +58,20 @@ def prescription_alerts() -> int:
     return raised
 
 
+@app.task(name="dunning.tasks.deadline_alerts")
+def deadline_alerts() -> int:
+    """Daily: the D-7 and D-1 alerts of every agency's tracked deadlines, and the missed ones."""
+    from dunning.services import deadline_alerts_raise
+
+    with scopes_disabled():
+        agency_ids = list(Agency.objects.values_list("pk", flat=True))
+    written = 0
+    for agency_id in agency_ids:
+        with tenant_scope(agency_id):
+            written += deadline_alerts_raise(agency_id=agency_id, today=timezone.localdate())
+    return written
+
+
 @app.task(name="dunning.tasks.reference_rates_alert")
 def reference_rates_alert() -> int:
     """Daily: e-mail the platform operators while a semester's reference rates are missing."""

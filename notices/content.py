@@ -122,6 +122,41 @@ class Instalment:
     amount: Decimal
 
 
+# What happens to late interest while a plan is kept (``Agency.plan_interest``), and after.
+PLAN_INTEREST_RULES = {
+    "frozen": (
+        "Intérêts de retard : ils cessent de courir à compter du {agreed_on} tant que chaque "
+        "échéance est réglée à sa date. Le total de l’échéancier est alors tout ce que vous "
+        "aurez à payer : la dernière échéance réglée, votre dossier sera soldé. À défaut de "
+        "paiement d’une échéance à sa date, le solde restant dû redeviendra immédiatement "
+        "exigible, les intérêts de retard courront de nouveau sur ce solde et le recouvrement "
+        "amiable reprendra."
+    ),
+    "accrues": (
+        "Intérêts de retard : ils continuent de courir pendant l’échéancier sur le montant "
+        "restant dû, au taux indiqué dans le décompte ci-dessus. Les échéances les incluent, "
+        "calculés comme si chacune était réglée à sa date : la dernière échéance réglée à sa "
+        "date, votre dossier sera soldé ; un règlement tardif en ajoute. À défaut de paiement "
+        "d’une échéance à sa date, le solde restant dû redeviendra immédiatement exigible et "
+        "le recouvrement amiable reprendra."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A payment plan as its letter states it: the schedule, its total, the interest rule."""
+
+    agreed_on: date
+    total: Decimal
+    interest: str
+    instalments: tuple[Instalment, ...]
+
+    @property
+    def interest_rule(self) -> str:
+        return PLAN_INTEREST_RULES[self.interest].format(agreed_on=f"{self.agreed_on:%d/%m/%Y}")
+
+
 @dataclass(frozen=True)
 class RemittanceRow:
     case_reference: str
@@ -308,7 +343,7 @@ def letter_context(
     deadline_days: int | None = None,
     deadline_from_acknowledgement: bool = False,
     receipt: Receipt | None = None,
-    instalments: Sequence[Instalment] = (),
+    plan: Plan | None = None,
     remittance: Remittance | None = None,
 ) -> dict[str, Any]:
     """Everything the fixed templates read; ``wording`` is the agency's text, already rendered."""
@@ -342,6 +377,6 @@ def letter_context(
         "wording": wording,
         "l111_8": L111_8,
         "receipt": receipt,
-        "instalments": list(instalments),
+        "plan": plan,
         "remittance": remittance,
     }

@@ -17,8 +17,8 @@ from notices import dossier, services
 from notices.linter import MissingMandatoryBlock
 from notices.models import LetterKind, Notice
 from notices.selectors import LetterBlocked
-from payments.models import Payment
-from payments.services import PAYMENT_RECEIPT
+from payments.models import Payment, PaymentPlan
+from payments.services import PAYMENT_PLAN_LETTER, PAYMENT_RECEIPT
 
 # Refusals the law or the templates make: retrying would refuse again.
 FINAL_ERRORS = (LetterBlocked, MissingMandatoryBlock)
@@ -75,6 +75,24 @@ def issue_payment_receipt(message: OutboxMessage) -> None:
         except LetterBlocked as blocked:
             events.step_blocked(
                 case=payment.case, reasons=blocked.reasons, letter=LetterKind.PAYMENT_RECEIPT
+            )
+
+
+@outbox_handler(PAYMENT_PLAN_LETTER, label=_("Payment plan agreement"), queue="letters")
+def issue_payment_plan_letter(message: OutboxMessage) -> None:
+    """The agreed plan's letter for the debtor to sign, once; a blocked letter is flagged."""
+    plan = PaymentPlan.objects.select_related("case").get(pk=message.payload["plan_id"])
+    with transaction.atomic():
+        if Notice.objects.filter(
+            case_id=plan.case_id, kind=LetterKind.PAYMENT_PLAN, data__plan_id=plan.pk
+        ).exists():
+            return
+        try:
+            with transaction.atomic():
+                services.payment_plan_create(plan=plan, actor=plan.created_by)
+        except LetterBlocked as blocked:
+            events.step_blocked(
+                case=plan.case, reasons=blocked.reasons, letter=LetterKind.PAYMENT_PLAN
             )
 
 

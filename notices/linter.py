@@ -184,7 +184,7 @@ MANDATORY_BLOCKS: dict[str, frozenset[str]] = {
     LetterKind.FORMAL_NOTICE: _DUNNING | {"first-letter", "formal-notice"},
     LetterKind.JUDICIAL_HANDOFF: _DUNNING | {"first-letter"},
     LetterKind.PAYMENT_RECEIPT: _DEBTOR_LETTER | {"receipt"},
-    LetterKind.PAYMENT_PLAN: _DUNNING | {"first-letter", "plan"},
+    LetterKind.PAYMENT_PLAN: _DUNNING | {"first-letter", "plan", "plan-interest"},
     LetterKind.REMITTANCE_STATEMENT: frozenset({"letterhead", "recipient", "remittance"}),
 }
 
@@ -202,6 +202,7 @@ BLOCK_LABELS = {
     "formal-notice": gettext_lazy("the formal notice (art. 1344 C. civ.)"),
     "receipt": gettext_lazy("the receipt (R124-6)"),
     "plan": gettext_lazy("the instalments"),
+    "plan-interest": gettext_lazy("what happens to interest during the plan"),
     "remittance": gettext_lazy("the remittance"),
 }
 
@@ -266,6 +267,7 @@ def block_mentions(block: str, context: Mapping[str, Any]) -> tuple[str, ...]:
         "formal-notice": ("La présente lettre vaut mise en demeure (art. 1344 C. civ.).",),
         "receipt": (f"la somme de {euros(receipt.amount)}",) if receipt else ("Quittance",),
         "plan": ("Échéancier", *(euros(i.amount) for i in context.get("instalments", ()))),
+        "plan-interest": ("Intérêts de retard :",),
         "remittance": (f"Net à reverser : {euros(remittance.net)}",)
         if remittance
         else ("Net à reverser",),

@@ -126,11 +126,16 @@ def sample_context(kind: str, *, preview: bool = False) -> dict[str, Any]:
             before=_statement(paid_on, []),
             after=_statement(paid_on, [payment]),
         ),
-        instalments=[
-            content.Instalment(date(2026, 3, 15), Decimal("500.00")),
-            content.Instalment(date(2026, 4, 15), Decimal("500.00")),
-            content.Instalment(date(2026, 5, 15), Decimal("520.00")),
-        ],
+        plan=content.Plan(
+            agreed_on=ON,
+            total=Decimal("1520.00"),
+            interest=agency.plan_interest,
+            instalments=(
+                content.Instalment(date(2026, 3, 15), Decimal("500.00")),
+                content.Instalment(date(2026, 4, 15), Decimal("500.00")),
+                content.Instalment(date(2026, 5, 15), Decimal("520.00")),
+            ),
+        ),
         remittance=content.Remittance(
             period_start=date(2026, 2, 1),
             period_end=date(2026, 2, 28),

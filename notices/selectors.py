@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -26,6 +25,7 @@ from dunning.statement import (
     claim_terms,
     compute_statement,
     database_rates,
+    plan_pauses,
 )
 from law.calendar import FrenchCalendar, debtor_deadline
 from law.interest import DayBasis, RateMissing
@@ -41,7 +41,7 @@ from notices.models import (
     Notice,
 )
 from notices.templatetags.letters import longdate
-from payments.models import Payment
+from payments.models import Payment, PaymentPlan
 
 DEFAULT_DEADLINE_DAYS = 8
 # Kinds that press for payment: refused on a time-barred debt (REQ-D4).
@@ -209,6 +209,7 @@ def payment_receipt(case: Case, payment: Payment) -> content.Receipt:
     ]
     claims = claim_terms(case)
     rates = database_rates()
+    pauses = plan_pauses(case)
 
     def replay(payments: list[PaymentTerms]) -> Statement:
         return compute_statement(
@@ -219,6 +220,7 @@ def payment_receipt(case: Case, payment: Payment) -> content.Receipt:
             creditor_is_private=case.creditor.is_private_person,
             basis=DayBasis(case.agency.day_basis),
             order=case.agency.imputation_order.split(","),
+            pauses=pauses,
         )
 
     return content.receipt(
@@ -227,6 +229,27 @@ def payment_receipt(case: Case, payment: Payment) -> content.Receipt:
         method=payment.method,
         before=replay(terms[:-1]),
         after=replay(terms),
+    )
+
+
+def payment_plan(case: Case, plan_id: int | None, statement: Statement) -> content.Plan:
+    """The plan a letter states; without one (a preview), what the agency's rule would say of
+    a plan agreed on the statement's date for everything owed, before its instalments."""
+    if plan_id is None:
+        return content.Plan(
+            agreed_on=statement.on,
+            total=statement.outstanding,
+            interest=case.agency.plan_interest,
+            instalments=(),
+        )
+    plan = PaymentPlan.objects.get(pk=plan_id, agency_id=case.agency_id, case=case)
+    return content.Plan(
+        agreed_on=plan.agreed_on,
+        total=plan.total,
+        interest=plan.interest,
+        instalments=tuple(
+            content.Instalment(i.due_on, i.amount) for i in plan.instalments.order_by("position")
+        ),
     )
 
 
@@ -307,10 +330,9 @@ def _notice_context(notice: Notice, *, preview: bool) -> dict[str, Any]:
         deadline_days=notice.deadline_days,
         deadline_from_acknowledgement=notice.deadline_from_acknowledgement,
         receipt=receipt,
-        instalments=[
-            content.Instalment(date.fromisoformat(i["due_on"]), Decimal(i["amount"]))
-            for i in data.get("instalments", [])
-        ],
+        plan=payment_plan(case, data.get("plan_id"), statement)
+        if notice.kind == LetterKind.PAYMENT_PLAN
+        else None,
         remittance=remittance(
             creditor,
             date.fromisoformat(data["period_start"]),

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from cases import events
 from cases.models import Case, Creditor
 from collectio.models import User
-from collectio.money import ZERO, euros, to_money
+from collectio.money import euros
 from collectio.outbox import outbox_put, reconnecting
 from collectio.references import next_reference
 from dunning.models import Action, StepExecution
@@ -52,7 +52,7 @@ from notices.models import (
 from notices.rendering import merge_pdfs, render_letter, render_page
 from notices.selectors import LetterBlocked
 from notices.templatetags.letters import longdate, shortdate, typographic_apostrophes
-from payments.models import Payment
+from payments.models import Payment, PaymentPlan
 
 IMMEDIATE_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.ELECTRONIC_REGISTERED_LETTER})
 
@@ -176,37 +176,17 @@ def payment_receipt_create(
 
 
 def payment_plan_create(
-    *,
-    case: Case,
-    instalments: Sequence[content.Instalment],
-    actor: User | None,
-    channel: str = Channel.LETTER,
+    *, plan: PaymentPlan, actor: User | None, channel: str = Channel.LETTER
 ) -> Notice:
-    """The plan agreement for the debtor to sign; its instalments add up to the balance."""
-    today = timezone.localdate()
-    balance = case_statement(case, on=today).balance
-    if not instalments or any(i.amount <= ZERO for i in instalments):
-        raise ValidationError(_("Every instalment needs a positive amount."))
-    dates = [i.due_on for i in instalments]
-    if dates != sorted(set(dates)) or dates[0] < today:
-        raise ValidationError(_("Instalment dates must be in the future and in order."))
-    if sum((to_money(i.amount) for i in instalments), ZERO) != balance:
-        raise ValidationError(
-            _("The instalments must add up to the balance, %(balance)s.")
-            % {"balance": euros(balance)}
-        )
+    """The agreement of a plan (``payments.services.payment_plan_agree``) for the debtor to
+    sign: its instalments, its total and what happens to interest while it is kept."""
     return notice_create(
         kind=LetterKind.PAYMENT_PLAN,
         channel=channel,
         actor=actor,
-        case=case,
-        on=today,
-        data={
-            "instalments": [
-                {"due_on": i.due_on.isoformat(), "amount": str(to_money(i.amount))}
-                for i in instalments
-            ]
-        },
+        case=plan.case,
+        on=plan.agreed_on,
+        data={"plan_id": plan.pk},
     )
 
 

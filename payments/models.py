@@ -1,15 +1,18 @@
-"""Money received from debtors: payments and the invoices a debtor designated.
+"""Money received from debtors: payments, the invoices a debtor designated, payment plans.
 
-Bank statements, payment plans, settlements and remittances to creditors join them here.
+Bank statements, settlements and remittances to creditors join them here.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import Case, Claim
 from collectio.models import Agency
@@ -100,3 +103,122 @@ class PaymentDesignation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.claim_id}"
+
+
+class PaymentPlan(models.Model):
+    """A schedule the debtor agreed to: what it owes is fixed on the day it is agreed.
+
+    ``interest`` is the agency's rule at agreement (``Agency.plan_interest``), kept with the
+    plan because its letter promised it: *frozen*, no interest accrues after ``agreed_on``
+    while the plan is kept (the statement pauses it until ``broken_on``); *accrues*, interest
+    keeps running and the instalments include what accrues until each is due.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("payment plan", "Active")
+        COMPLETED = "completed", pgettext_lazy("payment plan", "Completed")
+        BROKEN = "broken", pgettext_lazy("payment plan", "Broken")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="payment_plans", verbose_name=_("case")
+    )
+    agreed_on = models.DateField(_("agreed on"))
+    total = models.DecimalField(
+        _("total of the instalments"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Everything the debtor owes under the plan, fixed at agreement."),
+    )
+    interest = models.CharField(
+        _("late interest during the plan"), max_length=10, choices=Agency.PlanInterest
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.ACTIVE, db_index=True
+    )
+    broken_on = models.DateField(_("broken on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agreed by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("payment plan")
+        verbose_name_plural = _("payment plans")
+        ordering = ["agreed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="active"),
+                name="payment_plan_one_active_per_case",
+                violation_error_message=_("This case already has a payment plan in progress."),
+            ),
+            models.CheckConstraint(
+                name="payment_plan_total_positive",
+                violation_error_message=_("A payment plan must be for an amount above zero."),
+                condition=models.Q(total__gt=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.total} € ({self.agreed_on})"
+
+    @property
+    def last_due_on(self) -> date | None:
+        last = self.instalments.order_by("-position").first()
+        return last.due_on if last else None
+
+
+class PlanInstalment(models.Model):
+    """One dated amount of a payment plan."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    plan = models.ForeignKey(
+        PaymentPlan,
+        on_delete=models.CASCADE,
+        related_name="instalments",
+        verbose_name=_("payment plan"),
+    )
+    position = models.PositiveSmallIntegerField(_("instalment no."))
+    due_on = models.DateField(_("due on"))
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+
+    objects = TenantManager()
+    creditor_path = "plan__case__creditor"
+
+    class Meta:
+        verbose_name = _("instalment")
+        verbose_name_plural = _("instalments")
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "position"],
+                name="plan_instalment_position_once",
+                violation_error_message=_("This plan already has an instalment at this position."),
+            ),
+            models.CheckConstraint(
+                name="plan_instalment_amount_positive",
+                violation_error_message=_("An instalment must be above zero."),
+                condition=models.Q(amount__gt=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.amount} € ({self.due_on})"

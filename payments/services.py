@@ -20,16 +20,19 @@ from cases import events
 from cases import services as case_services
 from cases.models import TERMINAL_STATES, Case, Claim
 from collectio.models import User
-from collectio.money import to_money
+from collectio.money import ZERO, euros, to_money
 from collectio.outbox import outbox_put
+from dunning import services as dunning_services
 from dunning.selectors import rate_missing_message
 from dunning.statement import case_statement
-from law.interest import RateMissing
-from payments.models import Payment
+from law.interest import RateMissing, semester_bounds
+from payments.models import Payment, PaymentPlan, PlanInstalment
+from payments.selectors import Instalment, payment_plan_owed
 
-# Outbox kinds a payment decides.
+# Outbox kinds a payment or a plan decides.
 PAYMENT_RECEIPT = "payment_receipt"
 CREDITOR_PAYMENT_NOTICE = "creditor_payment_notice"
+PAYMENT_PLAN_LETTER = "payment_plan_letter"
 
 
 @transaction.atomic
@@ -43,7 +46,8 @@ def payment_record(
     designated_claims: Sequence[Claim] = (),
     bank_reference: str = "",
 ) -> Payment:
-    """Record money, re-impute, tell the creditor (REQ-A7) and close when nothing is left."""
+    """Record money, re-impute, tell the creditor (REQ-A7), start the month to remit it
+    (R124-6) and close when nothing is left."""
     case = (
         Case.objects.select_for_update()
         .select_related("creditor", "debtor", "agency")
@@ -64,6 +68,10 @@ def payment_record(
         bank_reference=bank_reference,
     )
     payment.designated_claims.set(designated_claims, through_defaults={"agency_id": case.agency_id})
+    # R124-6: what is collected is owed to the creditor within the month, a tracked deadline.
+    dunning_services.deadline_remittance_open(
+        case=case, payment_id=payment.pk, amount=payment.amount, collected_on=received_on
+    )
     try:
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
@@ -88,7 +96,117 @@ def payment_record(
             payload={"payment_id": payment.pk},
             case_id=case.pk,
         )
-    # Invoices not yet due are still owed: the case is paid once nothing at all is left.
+    # Invoices not yet due are still owed: the case is paid once nothing at all is left, from
+    # a payment plan too (its last instalment paid on time leaves nothing).
     if statement.outstanding <= 0:
+        PaymentPlan.objects.filter(case=case, status=PaymentPlan.Status.ACTIVE).update(
+            status=PaymentPlan.Status.COMPLETED
+        )
         case_services.case_transition(case=case, transition="mark_paid", actor=None)
     return payment
+
+
+# --- payment plans ------------------------------------------------------------------------------
+def _schedule(
+    instalments: Sequence[Instalment | tuple[date, Decimal]], today: date
+) -> list[Instalment]:
+    schedule = [Instalment(due_on, to_money(amount)) for due_on, amount in instalments]
+    if not schedule:
+        raise ValidationError(_("A payment plan needs at least one instalment."))
+    if any(i.amount <= ZERO for i in schedule):
+        raise ValidationError(_("Every instalment needs a positive amount."))
+    dates = [i.due_on for i in schedule]
+    if dates != sorted(set(dates)) or dates[0] <= today:
+        raise ValidationError(_("Instalment dates must be in the future and in order."))
+    return schedule
+
+
+@transaction.atomic
+def payment_plan_agree(
+    *,
+    case: Case,
+    instalments: Sequence[Instalment | tuple[date, Decimal]],
+    actor: User | None,
+) -> PaymentPlan:
+    """Agree a payment plan: the case goes to ``payment_plan`` (``agree_plan``, with its
+    permission and conditions), the schedule is stored with its total, and its letter for the
+    debtor to sign is decided (outbox).
+
+    The instalments are ``(due_on, amount)`` pairs, dated after today and in order, that add up
+    to what the debtor owes under the agency's interest rule (``Agency.plan_interest``):
+    frozen, what it owes today, invoices not yet due included; accrues, that plus the interest
+    until each instalment (:func:`payments.selectors.payment_plan_schedule` proposes one).
+    Raises ``ValidationError`` (French message with the amount expected),
+    ``CaseTransitionError`` or ``PermissionDenied``; nothing is written then.
+    """
+    today = timezone.localdate()
+    schedule = _schedule(instalments, today)
+    case = case_services.case_transition(case=case, transition="agree_plan", actor=actor)
+    case = Case.objects.select_related("agency", "creditor", "debtor").get(pk=case.pk)
+    interest = case.agency.plan_interest
+    try:
+        owed = payment_plan_owed(
+            case=case, instalments=schedule, agreed_on=today, interest=interest
+        )
+    except RateMissing as missing:
+        if semester_bounds(missing.semester)[0] > today:
+            raise ValidationError(
+                _(
+                    "The late-interest rates of %(semester)s are not published yet, and your "
+                    "agency's rule includes in the instalments the interest that accrues "
+                    "during a plan: end the plan before %(semester)s, or freeze interest "
+                    "during plans in the agency's settings."
+                )
+                % {"semester": missing.semester}
+            ) from missing
+        raise ValidationError(rate_missing_message(missing)) from missing
+    total = sum((i.amount for i in schedule), ZERO)
+    if total != owed:
+        raise ValidationError(
+            _(
+                "The instalments add up to %(total)s; they must add up to %(owed)s, what the "
+                "debtor owes."
+            )
+            % {"total": euros(total), "owed": euros(owed)}
+        )
+    plan = PaymentPlan.objects.create(
+        agency_id=case.agency_id,
+        case=case,
+        agreed_on=today,
+        total=total,
+        interest=interest,
+        created_by=actor,
+    )
+    PlanInstalment.objects.bulk_create(
+        PlanInstalment(
+            agency_id=case.agency_id, plan=plan, position=position, due_on=due_on, amount=amount
+        )
+        for position, (due_on, amount) in enumerate(schedule, start=1)
+    )
+    events.payment_plan_agreed(
+        case=case,
+        actor=actor,
+        plan_id=plan.pk,
+        total=total,
+        instalments=len(schedule),
+        first_due_on=schedule[0].due_on,
+        last_due_on=schedule[-1].due_on,
+        interest=interest,
+    )
+    outbox_put(
+        agency_id=case.agency_id,
+        kind=PAYMENT_PLAN_LETTER,
+        key=f"plan:{plan.pk}",
+        payload={"plan_id": plan.pk},
+        case_id=case.pk,
+    )
+    return plan
+
+
+@case_services.on_transition("break_plan")
+def payment_plan_break(*, case: Case, **transition: object) -> None:
+    """The case left its plan (``break_plan``): the plan is broken today, so a frozen plan's
+    interest runs again from tomorrow on what is left."""
+    PaymentPlan.objects.filter(case=case, status=PaymentPlan.Status.ACTIVE).update(
+        status=PaymentPlan.Status.BROKEN, broken_on=timezone.localdate()
+    )

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dunning.models import JudicialStep
 from payments.models import Payment
 
 
@@ -20,3 +21,14 @@ class PaymentForm(forms.Form):
         if received_on > timezone.localdate():
             raise forms.ValidationError(_("A payment cannot be received in the future."))
         return received_on
+
+
+class JudicialStepForm(forms.Form):
+    """An injunction order issued or served, as the judicial partner reports it (REQ-E5)."""
+
+    step = forms.ChoiceField(label=_("Step"), choices=JudicialStep.choices)
+    on = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text=_("For a service not made to the debtor in person: the first act that was."),
+    )

@@ -18,11 +18,14 @@ from django_fsm import ConcurrentTransition
 from cases import selectors, services
 from cases.access import access_case
 from cases.models import TERMINAL_STATES, Case, CaseState
+from dunning import selectors as dunning_selectors
+from dunning import services as dunning_services
+from dunning.access import access_deadline
 from dunning.selectors import rate_missing_message
 from dunning.statement import Statement, case_statement
 from law.interest import RateMissing
 from payments import services as payment_services
-from workspace.forms import PaymentForm
+from workspace.forms import JudicialStepForm, PaymentForm
 
 # close(code) needs a closure code chosen in a form; it is not a one-click action.
 ONE_CLICK_HIDDEN = {"close"}
@@ -40,10 +43,14 @@ def _statement(case: Case) -> tuple[Statement | None, str]:
 
 
 def _detail_context(
-    request: HttpRequest, case: Case, payment_form: PaymentForm | None = None
+    request: HttpRequest,
+    case: Case,
+    payment_form: PaymentForm | None = None,
+    judicial_form: JudicialStepForm | None = None,
 ) -> dict[str, Any]:
     statement, statement_error = _statement(case)
     membership = request.membership
+    staff = membership.is_agency_staff
     return {
         "case": case,
         "statement": statement,
@@ -55,6 +62,10 @@ def _detail_context(
             and case.handoff_approved_at is None
             and case.creditor.mandate_allows_litigation
         ),
+        "judicial_form": judicial_form or JudicialStepForm()
+        if staff and case.state == CaseState.JUDICIAL
+        else None,
+        "deadlines": case.deadlines.order_by("due_on", "pk") if staff else [],
         "claims": selectors.case_claims(case=case),
         "events": selectors.case_timeline(case=case),
         "failed_effects": selectors.case_failed_effects(case=case)
@@ -142,3 +153,55 @@ def case_handoff_approve(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     messages.success(request, _("Judicial handoff approved."))
     return redirect("workspace:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def case_judicial_step(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    if not request.membership.is_agency_staff:
+        raise Http404
+    form = JudicialStepForm(request.POST)
+    if form.is_valid():
+        try:
+            dunning_services.judicial_step_record(
+                case=case, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Judicial step recorded; its deadline is tracked."))
+            return redirect("workspace:detail", pk=pk)
+    context = _detail_context(request, _get_case(request, pk), judicial_form=form)
+    return render(request, "cases/case_detail.html", context, status=400)
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if request.membership is None or not request.membership.is_agency_staff:
+        raise Http404
+
+
+@login_required
+def deadline_list(request: HttpRequest) -> HttpResponse:
+    """The agency's deadlines to act on, soonest first, each linking to its case."""
+    _staff_only(request)
+    deadlines = dunning_selectors.deadlines_to_act_on(membership=request.membership)
+    return render(
+        request,
+        "cases/deadline_list.html",
+        {"deadlines": deadlines, "today": timezone.localdate()},
+    )
+
+
+@login_required
+@require_POST
+def deadline_done(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    deadline = access_deadline(request.membership, pk)
+    try:
+        dunning_services.deadline_done(deadline=deadline, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Deadline marked as done."))
+    return redirect("workspace:deadlines")

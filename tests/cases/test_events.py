@@ -131,6 +131,36 @@ WRITE_AND_READ = {
         ),
         "La créance sera prescrite le 15 mars 2026 (dans 30 jours) : agir avant cette date.",
     ),
+    "plan_agreed": (
+        lambda c, w: events.payment_plan_agreed(
+            case=c, actor=w.agent, plan_id=1, total=Decimal("998.28"), instalments=3,
+            first_due_on=date(2026, 3, 2), last_due_on=date(2026, 5, 2), interest="frozen",
+        ),
+        f"Échéancier convenu : 3 échéance(s) pour un total de 998,28{NBSP}€, du 2 mars 2026 au "
+        "2 mai 2026. Aucun intérêt de retard ne court tant qu’il est respecté.",
+    ),
+    "judicial_step": (
+        lambda c, w: events.judicial_step_recorded(
+            case=c, actor=w.agent, step="service", on=date(2026, 1, 30), deadline=date(2026, 3, 2)
+        ),
+        "Ordonnance d’injonction de payer signifiée le 30 janvier 2026 : le débiteur peut former "
+        "opposition jusqu’au 2 mars 2026 (art. 1416 CPC).",
+    ),
+    "deadline_alert": (
+        lambda c, w: events.deadline_alert(
+            case=c, deadline_id=1, deadline="remittance", due_on=date(2026, 2, 27), days_left=7,
+            amount=Decimal("250"),
+        ),
+        f"250,00{NBSP}€ encaissés à reverser au créancier au plus tard le 27 février 2026 "
+        "(dans 7 jour(s), art. R124-6 CPCE).",
+    ),
+    "deadline_passed": (
+        lambda c, w: events.deadline_passed(
+            case=c, deadline_id=1, deadline="service", due_on=date(2026, 8, 10), missed=True
+        ),
+        "Délai dépassé : l’ordonnance d’injonction de payer devait être signifiée au plus tard "
+        "le 10 août 2026 ; non signifiée, elle est non avenue (art. 1411 CPC).",
+    ),
 }  # fmt: skip
 
 
@@ -169,3 +199,62 @@ def test_a_batch_writes_one_row_per_case_with_the_same_payload(alpha_scope):
     rows = CaseEvent.objects.filter(kind="step_blocked")
     assert sorted(rows.values_list("case_id", flat=True)) == sorted(c.pk for c in cases)
     assert [r.payload for r in rows] == [{"reasons": ["x"], "step": 7}] * 3
+
+
+@pytest.mark.parametrize(
+    ("write", "sentence"),
+    [
+        (
+            lambda c: events.judicial_step_recorded(
+                case=c, actor=None, step="ordonnance", on=date(2026, 2, 10),
+                deadline=date(2026, 8, 10),
+            ),
+            "Ordonnance d’injonction de payer du 10 février 2026 enregistrée : elle doit être "
+            "signifiée au plus tard le 10 août 2026, faute de quoi elle est non avenue "
+            "(art. 1411 CPC).",
+        ),
+        (
+            lambda c: events.deadline_alert(
+                case=c, deadline_id=1, deadline="service", due_on=date(2026, 8, 10), days_left=1
+            ),
+            "L’ordonnance d’injonction de payer doit être signifiée au plus tard le 10 août 2026 "
+            "(dans 1 jour(s)), faute de quoi elle est non avenue (art. 1411 CPC).",
+        ),
+        (
+            lambda c: events.deadline_alert(
+                case=c, deadline_id=1, deadline="opposition", due_on=date(2026, 3, 2), days_left=7
+            ),
+            "Le délai d’opposition du débiteur expire le 2 mars 2026 (dans 7 jour(s)).",
+        ),
+        (
+            lambda c: events.deadline_passed(
+                case=c, deadline_id=1, deadline="remittance", due_on=date(2026, 2, 27),
+                missed=True, amount=Decimal("250"),
+            ),
+            f"Délai dépassé : les 250,00{NBSP}€ encaissés devaient être reversés au créancier au "
+            "plus tard le 27 février 2026 (art. R124-6 CPCE).",
+        ),
+        (
+            lambda c: events.deadline_passed(
+                case=c, deadline_id=1, deadline="opposition", due_on=date(2026, 3, 2),
+                missed=False,
+            ),
+            "Le délai d’opposition du débiteur a expiré le 2 mars 2026.",
+        ),
+        (
+            lambda c: events.payment_plan_agreed(
+                case=c, actor=None, plan_id=1, total=Decimal("1016.29"), instalments=3,
+                first_due_on=date(2026, 3, 2), last_due_on=date(2026, 5, 2), interest="accrues",
+            ),
+            f"Échéancier convenu : 3 échéance(s) pour un total de 1{NBSP}016,29{NBSP}€, du 2 mars "
+            "2026 au 2 mai 2026. Les intérêts de retard continuent de courir et sont inclus dans "
+            "les échéances.",
+        ),
+    ],
+)  # fmt: skip
+def test_each_variant_of_the_deadline_and_plan_sentences(alpha_scope, write, sentence):
+    case = factories.new_case(alpha_scope.creditor)
+    write(case)
+    event = CaseEvent.objects.filter(case=case).latest("pk")
+    with translation.override("fr"):
+        assert events.describe(event) == sentence

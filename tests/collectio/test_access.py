@@ -18,7 +18,7 @@ from cases.models import Case, CaseEvent
 from collectio.access import access, visible
 from collectio.models import User
 from collectio.scoping import tenant_scope
-from dunning.models import Scenario, StepExecution
+from dunning.models import Deadline, Scenario, StepExecution
 from notices.models import Channel, LetterKind, Notice
 from tests import factories
 
@@ -29,6 +29,8 @@ ROUTES = {
     "workspace:transition": ("post", "case", ("withdraw",)),
     "workspace:payment_create": ("post", "case", ()),
     "workspace:handoff_approve": ("post", "case", ()),
+    "workspace:judicial_step": ("post", "case", ()),
+    "workspace:deadline_done": ("post", "deadline", ()),
     "notices:case_preview": ("get", "case", ()),
     "notices:download": ("get", "notice", ()),
     "notices:acknowledge": ("post", "notice", ()),
@@ -68,7 +70,11 @@ def alpha_objects(world):
             statement_on=date(2026, 1, 5), status=Notice.Status.SENT, sent_at=timezone.now(),
             rendered_at=timezone.now(), pdf="notices/x.pdf",
         )  # fmt: skip
-    return {"case": case, "notice": notice, "execution": execution}
+        deadline = Deadline.objects.create(
+            agency=world.agency, case=case, kind=Deadline.Kind.REMITTANCE,
+            starts_on=date(2026, 1, 5), due_on=date(2026, 2, 5), amount=10,
+        )  # fmt: skip
+    return {"case": case, "notice": notice, "execution": execution, "deadline": deadline}
 
 
 def _state(world, objects):
@@ -80,6 +86,8 @@ def _state(world, objects):
             CaseEvent.objects.filter(case=case).count(),
             Notice.objects.get(pk=objects["notice"].pk).acknowledged_on,
             StepExecution.objects.filter(pk=objects["execution"].pk).count(),
+            Deadline.objects.get(pk=objects["deadline"].pk).status,
+            Deadline.objects.filter(case=case).count(),
         )
 
 
@@ -94,7 +102,10 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
     )
     client.force_login(user)
     before = _state(world, alpha_objects)
-    data = {"received_on": "2026-01-06", "amount": "10", "method": "transfer"}
+    data = {
+        "received_on": "2026-01-06", "amount": "10", "method": "transfer",
+        "step": "ordonnance", "on": "2026-01-06",
+    }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])
         response = getattr(client, method)(url, data) if method == "post" else client.get(url)
@@ -103,7 +114,14 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
 
 
 @pytest.mark.parametrize(
-    "route", ["notices:case_preview", "notices:acknowledge", "dunning:confirm"]
+    "route",
+    [
+        "notices:case_preview",
+        "notices:acknowledge",
+        "dunning:confirm",
+        "workspace:judicial_step",
+        "workspace:deadline_done",
+    ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(
     world, alpha_objects, client, route

@@ -26,7 +26,7 @@ from collectio.models import Agency, Role, User
 from collectio.outbox import OutboxMessage
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
-from dunning.models import ReferenceRate, Scenario, StepExecution
+from dunning.models import Deadline, ReferenceRate, Scenario, StepExecution
 from notices.models import (
     CallTask,
     Channel,
@@ -37,7 +37,7 @@ from notices.models import (
     PrintBatch,
     WebhookDelivery,
 )
-from payments.models import Payment
+from payments.models import Payment, PaymentPlan, PlanInstalment
 from tests import factories
 
 PROJECT_APPS = ("collectio", "cases", "debtors", "dunning", "payments", "notices", "workspace")
@@ -120,11 +120,22 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             method=Payment.Method.TRANSFER,
         )  # fmt: skip
         payment.designated_claims.set(case.claims.all(), through_defaults={"agency": agency})
+        plan = PaymentPlan.objects.create(
+            agency=agency, case=case, agreed_on=date(2026, 1, 5), total=Decimal("100.00"),
+            interest=Agency.PlanInterest.FROZEN,
+        )  # fmt: skip
+        PlanInstalment.objects.create(
+            agency=agency, plan=plan, position=1, due_on=date(2026, 2, 5), amount=Decimal("100")
+        )
         Scenario.objects.create(agency=agency, name=f"Scénario {name}")
         step = Scenario.objects.get(agency=agency, is_default=True).steps.first()
         execution = StepExecution.objects.create(
             agency=agency, case=case, step=step, status=StepExecution.Status.DONE,
             planned_for=timezone.now(),
+        )  # fmt: skip
+        Deadline.objects.create(
+            agency=agency, case=case, kind=Deadline.Kind.REMITTANCE, starts_on=date(2026, 1, 5),
+            due_on=date(2026, 2, 5), amount=Decimal("10.00"), payment_id=payment.pk,
         )  # fmt: skip
         CallTask.objects.create(
             agency=agency, case=case, step_execution=execution, script="Appeler le débiteur."

@@ -6,17 +6,16 @@ import io
 from datetime import date
 from decimal import Decimal
 
-import pytest
 import time_machine
 from pypdf import PdfReader
 
-from cases.models import Creditor
+from cases.models import Case, CaseState, Creditor
 from debtors.models import Debtor
 from dunning.statement import case_statement
 from notices import services
-from notices.content import Instalment
 from notices.models import Channel, LetterKind, Notice
 from payments.models import Payment
+from payments.services import payment_plan_agree
 from tests import factories
 from tests.notices.conftest import b1_case, notice_text, pdf_text, sent_first_letter
 
@@ -197,25 +196,17 @@ def test_remittance_statement_commission_and_net(scoped):
 @time_machine.travel(date(2026, 3, 2))
 def test_payment_plan_agreement(scoped):
     case = b1_case(scoped.creditor)
+    Case.objects.filter(pk=case.pk).update(state=CaseState.REMINDER)
     sent_first_letter(case, date(2026, 2, 2))
-    with pytest.raises(Exception, match="add up"):
-        services.payment_plan_create(
-            case=case,
-            actor=None,
-            instalments=[Instalment(date(2099, 1, 1), Decimal("10.00"))],
-        )
-    balance = case_statement(case, on=date(2026, 3, 2)).balance
-    half = (balance / 2).quantize(Decimal("0.01"))
-    notice = services.notice_render(
-        notice=services.payment_plan_create(
-            case=case,
-            actor=None,
-            instalments=[
-                Instalment(date(2099, 1, 5), half),
-                Instalment(date(2099, 2, 5), balance - half),
-            ],
-        )
+    owed = case_statement(case, on=date(2026, 3, 2)).outstanding
+    half = (owed / 2).quantize(Decimal("0.01"))
+    plan = payment_plan_agree(
+        case=case,
+        actor=scoped.agent,
+        instalments=[(date(2099, 1, 5), half), (date(2099, 2, 5), owed - half)],
     )
+    notice = services.notice_render(notice=services.payment_plan_create(plan=plan, actor=None))
     text = notice_text(notice)
     assert "ÉCHÉANCIER" in text and "« Bon pour accord », date et signature" in text
     assert "lundi 5 janvier 2099" in text
+    assert "Intérêts de retard : ils cessent de courir à compter du 02/03/2026" in text
