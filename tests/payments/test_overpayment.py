@@ -167,3 +167,32 @@ def test_only_the_agency_staff_record_a_refund(client, alpha_scope, case, who):
     )
     assert response.status_code == 404
     assert Refund.objects.get(pk=refund.pk).status == Refund.Status.OWED
+
+
+def test_the_refusals_read_in_french_in_the_page(client, settings, alpha_scope, case):
+    settings.LANGUAGE_CODE = "fr"
+    client.force_login(alpha_scope.agent)
+    owed = _owed(case)
+    fr = {"headers": {"accept-language": "fr"}}
+    data = {"amount": "1000000.00", "method": "transfer"}
+    too_much = client.post(
+        reverse("workspace:payment_create", args=[case.pk]),
+        {**data, "received_on": TODAY.isoformat(), **factories.once()},
+        **fr,
+    ).content.decode()
+    assert (
+        f"Ce paiement de {euros(Decimal('1000000'))} dépasse de "
+        f"{euros(Decimal('1000000') - owed)} ce qui est dû ({euros(owed)})."
+    ) in too_much
+    assert "Le débiteur a bien payé ce montant" in too_much
+    invoiced = case.claims.get().invoice_date
+    too_early = client.post(
+        reverse("workspace:payment_create", args=[case.pk]),
+        {**data, "received_on": "1990-01-01", **factories.once()},
+        **fr,
+    ).content.decode()
+    assert (
+        "Un paiement ne peut pas être reçu avant la première facture, datée du "
+        f"{invoiced:%d/%m/%Y}."
+    ) in too_early
+    assert not Payment.objects.filter(case=case).exists()
