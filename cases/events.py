@@ -317,6 +317,31 @@ def payment_recorded(
     )
 
 
+def refund_owed(
+    *, case: Case, actor: Any, refund_id: int, payment_id: int, amount: Decimal
+) -> CaseEvent | None:
+    """A payment brought more than was owed: the excess is the debtor's (C. civ. 1302)."""
+    return _write(
+        Kind.REFUND_OWED,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={"refund_id": refund_id, "payment_id": payment_id, "amount": amount},
+    )
+
+
+def refund_paid(
+    *, case: Case, actor: Any, refund_id: int, amount: Decimal, refunded_on: date
+) -> CaseEvent | None:
+    return _write(
+        Kind.REFUND_PAID,
+        case=case,
+        cases=None,
+        actor=actor,
+        payload={"refund_id": refund_id, "amount": amount, "refunded_on": refunded_on},
+    )
+
+
 def creditor_notified(
     *, case: Case, payment_id: int, recipient: str, amount: Decimal
 ) -> CaseEvent | None:
@@ -662,6 +687,14 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.PAYMENT: lambda p: (
         _("Payment of %(amount)s received on %(day)s.")
         % {"amount": euros(p.get("amount", "0")), "day": _day(p.get("received_on"))}
+    ),
+    Kind.REFUND_OWED: lambda p: (
+        _("%(amount)s received beyond what was owed: to be refunded to the debtor.")
+        % {"amount": euros(p.get("amount", "0"))}
+    ),
+    Kind.REFUND_PAID: lambda p: (
+        _("Overpayment of %(amount)s refunded to the debtor on %(day)s.")
+        % {"amount": euros(p.get("amount", "0")), "day": _day(p.get("refunded_on"))}
     ),
     Kind.CREDITOR_NOTIFIED: lambda p: (
         _("Creditor informed of the payment of %(amount)s.")

@@ -491,7 +491,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         source=ACTIVE_STATES,
         target=CaseState.DISPUTED,
         permission=staff_or_own_creditor,
-        custom={"label": _("Record a dispute")},
+        custom={"label": _("Record a dispute"), "reason_required": True},
     )
     def open_dispute(self) -> None:
         """A dispute stops every step until the creditor answers (REQ-A10)."""
@@ -560,7 +560,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         source=NON_TERMINAL_STATES,
         target=CaseState.SETTLED,
         permission=agency_staff,
-        custom={"label": _("Mark as settled")},
+        custom={"label": _("Mark as settled"), "reason_required": True},
     )
     def mark_settled(self) -> None:
         """An agreed partial settlement was paid; the creditor waived the rest."""
@@ -571,7 +571,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         source=NON_TERMINAL_STATES,
         target=CaseState.CLOSED,
         permission=agency_staff,
-        custom={"label": _("Close")},
+        custom={"label": _("Close"), "reason_required": True},
     )
     def close(self, code: str) -> None:
         if code not in CLOSE_CODES:
@@ -583,7 +583,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         source=NON_TERMINAL_STATES,
         target=CaseState.CLOSED,
         permission=staff_or_own_creditor,
-        custom={"label": _("Withdraw")},
+        custom={"label": _("Withdraw"), "reason_required": True},
     )
     def withdraw(self) -> None:
         """The creditor takes the case back."""
@@ -720,6 +720,8 @@ class CaseEvent(models.Model):
         CALL_TASK_CREATED = "call_task_created", _("Call planned")
         CALL_LOGGED = "call_logged", _("Call made")
         PAYMENT = "payment", _("Payment received")
+        REFUND_OWED = "refund_owed", _("Overpayment owed to the debtor")
+        REFUND_PAID = "refund_paid", _("Overpayment refunded to the debtor")
         CREDITOR_NOTIFIED = "creditor_notified", _("Creditor notified")
         CREDITOR_NOT_NOTIFIED = "creditor_not_notified", _("Creditor could not be notified")
         HANDOFF_APPROVED = "handoff_approved", _("Judicial handoff approved")

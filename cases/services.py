@@ -17,8 +17,10 @@ from django_fsm import ConcurrentTransition
 from cases import events
 from cases.models import (
     Case,
+    CaseState,
     Claim,
     Creditor,
+    mandate_allows_litigation,
     staff_or_own_creditor,
     transition_blockers,
 )
@@ -29,10 +31,12 @@ from debtors.models import Debtor
 from law.payment_terms import PaymentTerm, due_date_for
 from law.prescription import DebtType, Interruption, InterruptionKind, limitation_date
 
-TRANSITIONS = frozenset(
-    t.name
-    for t in Case._meta.get_field("state").get_all_transitions(Case)  # type: ignore[attr-defined]
+_ALL_TRANSITIONS = list(
+    Case._meta.get_field("state").get_all_transitions(Case)  # type: ignore[attr-defined]
 )
+TRANSITIONS = frozenset(t.name for t in _ALL_TRANSITIONS)
+# Ending or suspending a case on someone's word: the timeline must say why (their reason).
+REASON_REQUIRED = frozenset(t.name for t in _ALL_TRANSITIONS if t.custom.get("reason_required"))
 
 
 TransitionHook = Callable[..., None]
@@ -172,7 +176,8 @@ def case_transition(
 
     ``actor=None`` is the system (the sweep); a person must hold the transition's permission.
     ``expected_state`` is the state the person saw: if the case moved since, the click is refused
-    rather than applied to a state they never saw.
+    rather than applied to a state they never saw. A person who withdraws, settles, disputes or
+    closes gives the ``reason``, kept in the event.
     """
     if transition not in TRANSITIONS:
         raise CaseTransitionError(transition, [_("Unknown action.")])
@@ -187,6 +192,8 @@ def case_transition(
     if actor is not None and not meta.has_transition_perm(locked, locked.state, actor):
         raise PermissionDenied(_("You may not do this on this case."))
     blockers = transition_blockers(locked, transition)
+    if actor is not None and transition in REASON_REQUIRED and not reason.strip():
+        blockers.append(_("Give the reason for this action."))
     if blockers:
         raise CaseTransitionError(transition, blockers)
     from_state = locked.state
@@ -201,7 +208,7 @@ def case_transition(
         transition=transition,
         from_state=from_state,
         to_state=locked.state,
-        reason=reason,
+        reason=reason.strip(),
         details={k: str(v) for k, v in arguments.items()},
     )
     for hook in TRANSITION_HOOKS.get(transition, ()):
@@ -211,10 +218,27 @@ def case_transition(
 
 @transaction.atomic
 def case_approve_handoff(*, case: Case, actor: User) -> Case:
-    """The creditor's instruction to go to court (REQ-E3), from its user or recorded by staff."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    """The creditor's instruction to go to court (REQ-E3), from its user or recorded by staff.
+
+    Only a case under formal notice can be handed off, and only under a mandate that covers
+    judicial proceedings: an approval given earlier would be an instruction nobody can act on.
+    """
+    locked = Case.objects.select_for_update().select_related("creditor").get(pk=case.pk)
     if not staff_or_own_creditor(locked, actor):
         raise PermissionDenied(_("You may not do this on this case."))
+    refusals = []
+    if locked.state != CaseState.FORMAL_NOTICE:
+        refusals.append(
+            _(
+                "The judicial handoff can be approved only once the formal notice is sent; "
+                "this case is at “%(state)s”."
+            )
+            % {"state": locked.get_state_display()}
+        )
+    if not mandate_allows_litigation(locked):
+        refusals.append(str(mandate_allows_litigation.message))
+    if refusals:
+        raise ValidationError(refusals)
     if locked.handoff_approved_at is None:
         locked.handoff_approved_at = timezone.now()
         Case.objects.filter(pk=locked.pk).update(handoff_approved_at=locked.handoff_approved_at)

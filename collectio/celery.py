@@ -37,6 +37,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "notices.tasks.print_batches",
             "schedule": crontab(hour=16, minute=30),
         },
+        "form-submissions-purge": {
+            "task": "collectio.submissions.purge",
+            "schedule": crontab(hour=3, minute=30),
+        },
         "outbox-relay": {
             "task": "collectio.outbox.relay",
             "schedule": 60.0,

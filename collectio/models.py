@@ -304,3 +304,4 @@ class ReferenceSequence(models.Model):
 
 
 from collectio.outbox import OutboxMessage  # noqa: E402,F401  (the outbox is a model of this app)
+from collectio.submissions import FormSubmission  # noqa: E402,F401  (one-time form tokens)

@@ -7,14 +7,15 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Creditor
 from collectio.access import visible
 from collectio.models import Agency, Membership
-from collectio.money import euros
+from collectio.money import ZERO, euros
 from debtors.models import ContactPoint, Debtor
 from dunning.models import Action, Step
 from dunning.selectors import rate_missing_message
@@ -254,11 +255,16 @@ def payment_plan(case: Case, plan_id: int | None, statement: Statement) -> conte
 
 
 def remittance(creditor: Creditor, start: date, end: date) -> content.Remittance:
-    """Payments collected for a creditor over a period, per case, with the agency's commission."""
+    """Payments collected for a creditor over a period, per case, with the agency's commission.
+
+    What a payment brought beyond the debt is the debtor's (a ``Refund``): neither remitted nor
+    charged a commission.
+    """
     payments = (
         Payment.objects.filter(
             agency_id=creditor.agency_id, case__creditor=creditor, received_on__range=(start, end)
         )
+        .annotate(owed_back=Coalesce(Sum("refunds__amount"), ZERO))
         .select_related("case__debtor")
         .order_by("case__reference", "received_on", "pk")
     )
@@ -266,7 +272,7 @@ def remittance(creditor: Creditor, start: date, end: date) -> content.Remittance
         content.remittance_row(
             case_reference=reference,
             debtor_name=group[0].case.debtor.display_name,
-            amounts=[p.amount for p in group],
+            amounts=[p.amount - p.owed_back for p in group],
             rate=creditor.commission_rate,
         )
         for reference, group in (

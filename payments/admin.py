@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from collectio.admin_site import ReadOnlyAdmin, TenantInline
-from payments.models import Payment, PaymentPlan, PlanInstalment
+from payments.models import Payment, PaymentPlan, PlanInstalment, Refund
 
 
 @admin.register(Payment)
@@ -40,3 +40,13 @@ class PaymentPlanAdmin(ReadOnlyAdmin):
     list_select_related = ["case"]
     search_fields = ["case__reference"]
     inlines = [PlanInstalmentInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Overpayments are owed by ``payment_record`` and refunded from the case page."""
+
+    list_display = ["case", "amount", "status", "refunded_on", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["case"]
+    search_fields = ["case__reference", "bank_reference"]

@@ -222,3 +222,56 @@ class PlanInstalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}: {self.amount} € ({self.due_on})"
+
+
+class Refund(models.Model):
+    """Money received beyond the debt, owed back to the debtor (trop-perçu).
+
+    What the agency received for the creditor beyond what the debtor owed is neither the
+    creditor's nor the agency's: it was not due, so it is returned to whoever paid it
+    (C. civ. 1302 and 1302-1). It is recorded with the payment that brought it, kept out of the
+    creditor's remittance, and shown to agents until it is refunded.
+    """
+
+    class Status(models.TextChoices):
+        OWED = "owed", _("To refund")
+        REFUNDED = "refunded", _("Refunded")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("case")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OWED)
+    refunded_on = models.DateField(_("refunded on"), null=True, blank=True)
+    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("overpayment to refund")
+        verbose_name_plural = _("overpayments to refund")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="refund_amount_positive",
+                violation_error_message=_("An overpayment must be above zero."),
+                condition=models.Q(amount__gt=0),
+            ),
+            models.CheckConstraint(
+                name="refund_refunded_has_a_date",
+                violation_error_message=_("A refund is dated once it is made."),
+                condition=models.Q(status="owed", refunded_on__isnull=True)
+                | models.Q(status="refunded", refunded_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € ({self.get_status_display()})"

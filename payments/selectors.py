@@ -1,4 +1,5 @@
-"""Reads on money owed and received: what a payment plan must total, and a ready schedule."""
+"""Reads on money owed and received: what a payment plan must total, a ready schedule, and
+what a case received beyond its debt; always given the case (already access-checked)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
+from django.db.models import QuerySet
+
 from cases.models import Case
 from collectio.models import Agency
 from collectio.money import CENT, ZERO, to_money
 from dunning.statement import InterestPause, PaymentTerms, case_statement
+from payments.models import Refund
 
 
 class Instalment(NamedTuple):
@@ -73,3 +77,8 @@ def payment_plan_schedule(
     # takes the difference.
     last = schedule[-1]
     return [*schedule[:-1], Instalment(last.due_on, last.amount + owed - planned)]
+
+
+def case_refunds(*, case: Case) -> QuerySet[Refund]:
+    """What the case received beyond the debt, owed back or refunded, oldest first."""
+    return Refund.objects.filter(case=case, agency_id=case.agency_id).select_related("payment")

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Sum
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases import events
@@ -26,13 +27,19 @@ from dunning import services as dunning_services
 from dunning.selectors import rate_missing_message
 from dunning.statement import case_statement
 from law.interest import RateMissing, semester_bounds
-from payments.models import Payment, PaymentPlan, PlanInstalment
+from payments.models import Payment, PaymentPlan, PlanInstalment, Refund
 from payments.selectors import Instalment, payment_plan_owed
 
 # Outbox kinds a payment or a plan decides.
 PAYMENT_RECEIPT = "payment_receipt"
 CREDITOR_PAYMENT_NOTICE = "creditor_payment_notice"
 PAYMENT_PLAN_LETTER = "payment_plan_letter"
+# The code of the refusal an agent answers by confirming that the debtor paid too much.
+PAYMENT_EXCEEDS_DUE = "PAYMENT_EXCEEDS_DUE"
+
+
+def _day(value: date) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 @transaction.atomic
@@ -45,9 +52,15 @@ def payment_record(
     actor: User | None,
     designated_claims: Sequence[Claim] = (),
     bank_reference: str = "",
+    excess_owed_to_debtor: bool = False,
 ) -> Payment:
     """Record money, re-impute, tell the creditor (REQ-A7), start the month to remit it
-    (R124-6) and close when nothing is left."""
+    (R124-6) and close when nothing is left.
+
+    Money beyond what the statement says is owed is the debtor's (C. civ. 1302): it is refused
+    with the figures unless the agent confirms it (``excess_owed_to_debtor``), so a slip of the
+    keyboard is not taken for a payment; confirmed, the excess is a :class:`Refund` owed back.
+    """
     case = (
         Case.objects.select_for_update()
         .select_related("creditor", "debtor", "agency")
@@ -56,7 +69,17 @@ def payment_record(
     if case.state in TERMINAL_STATES:
         raise ValidationError(_("This case is closed; record the payment as a refund instead."))
     if received_on > timezone.localdate():
-        raise ValidationError(_("A payment cannot be received in the future."))
+        raise ValidationError({"received_on": _("A payment cannot be received in the future.")})
+    earliest = min(claim.invoice_date for claim in case.claims.all())
+    if received_on < earliest:
+        raise ValidationError(
+            {
+                "received_on": _(
+                    "A payment cannot be received before the earliest invoice, dated %(day)s."
+                )
+                % {"day": _day(earliest)}
+            }
+        )
     if any(claim.case_id != case.pk for claim in designated_claims):
         raise ValidationError(_("Designated invoices must belong to this case."))
     payment = Payment.objects.create(
@@ -76,6 +99,7 @@ def payment_record(
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
         raise ValidationError(rate_missing_message(missing)) from missing
+    refund = _refund_of_excess(case, payment, statement.overpayment, excess_owed_to_debtor)
     Case.objects.filter(pk=case.pk).update(principal_due=statement.principal_balance)
     case_services.case_refresh_limitation(case=case)
     events.payment_recorded(
@@ -88,6 +112,14 @@ def payment_record(
         principal_due=statement.principal_balance,
         balance=statement.outstanding,
     )
+    if refund is not None:
+        events.refund_owed(
+            case=case,
+            actor=actor,
+            refund_id=refund.pk,
+            payment_id=payment.pk,
+            amount=refund.amount,
+        )
     for kind in (PAYMENT_RECEIPT, CREDITOR_PAYMENT_NOTICE):
         outbox_put(
             agency_id=case.agency_id,
@@ -127,6 +159,7 @@ def payment_plan_agree(
     case: Case,
     instalments: Sequence[Instalment | tuple[date, Decimal]],
     actor: User | None,
+    expected_state: str | None = None,
 ) -> PaymentPlan:
     """Agree a payment plan: the case goes to ``payment_plan`` (``agree_plan``, with its
     permission and conditions), the schedule is stored with its total, and its letter for the
@@ -141,7 +174,9 @@ def payment_plan_agree(
     """
     today = timezone.localdate()
     schedule = _schedule(instalments, today)
-    case = case_services.case_transition(case=case, transition="agree_plan", actor=actor)
+    case = case_services.case_transition(
+        case=case, transition="agree_plan", actor=actor, expected_state=expected_state
+    )
     case = Case.objects.select_related("agency", "creditor", "debtor").get(pk=case.pk)
     interest = case.agency.plan_interest
     try:
@@ -210,3 +245,69 @@ def payment_plan_break(*, case: Case, **transition: object) -> None:
     PaymentPlan.objects.filter(case=case, status=PaymentPlan.Status.ACTIVE).update(
         status=PaymentPlan.Status.BROKEN, broken_on=timezone.localdate()
     )
+
+
+def _refund_of_excess(
+    case: Case, payment: Payment, overpayment: Decimal, confirmed: bool
+) -> Refund | None:
+    """What this payment brought beyond the debt: the statement's overpayment not yet owed back
+    (a payment dated before others can move the excess onto them; the total is what counts)."""
+    already = case.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
+    excess = to_money(overpayment - already)
+    if excess <= ZERO:
+        return None
+    if not confirmed:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    _(
+                        "This payment of %(amount)s is %(excess)s more than what is owed "
+                        "(%(due)s). If the debtor did pay this much, confirm it: the excess will "
+                        "be recorded as owed back to the debtor."
+                    )
+                    % {
+                        "amount": euros(payment.amount),
+                        "excess": euros(excess),
+                        "due": euros(payment.amount - excess),
+                    },
+                    code=PAYMENT_EXCEEDS_DUE,
+                )
+            }
+        )
+    return Refund.objects.create(
+        agency_id=case.agency_id, case=case, payment=payment, amount=excess
+    )
+
+
+@transaction.atomic
+def refund_mark_refunded(
+    *, refund: Refund, refunded_on: date, bank_reference: str, actor: User | None
+) -> Refund:
+    """The excess went back to the debtor: dated, so the collection account reconciles."""
+    refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+    if refund.status == Refund.Status.REFUNDED:
+        raise ValidationError(
+            _("This overpayment was already refunded on %(day)s.")
+            % {"day": _day(refund.refunded_on)}
+        )
+    if refunded_on > timezone.localdate():
+        raise ValidationError({"refunded_on": _("A refund cannot be dated in the future.")})
+    if refunded_on < refund.payment.received_on:
+        raise ValidationError(
+            {
+                "refunded_on": _("A refund cannot come before the payment it returns (%(day)s).")
+                % {"day": _day(refund.payment.received_on)}
+            }
+        )
+    refund.status = Refund.Status.REFUNDED
+    refund.refunded_on = refunded_on
+    refund.bank_reference = bank_reference
+    refund.save(update_fields=["status", "refunded_on", "bank_reference"])
+    events.refund_paid(
+        case=refund.case,
+        actor=actor,
+        refund_id=refund.pk,
+        amount=refund.amount,
+        refunded_on=refunded_on,
+    )
+    return refund

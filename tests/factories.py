@@ -13,6 +13,8 @@ from stdnum import luhn
 from cases import services
 from cases.models import Case, Creditor
 from collectio.models import Agency, Membership, User
+from collectio.submissions import FIELD as FORM_TOKEN
+from collectio.submissions import new_form_token
 from debtors.models import Debtor
 
 _serial = itertools.count(100_000)
@@ -130,3 +132,8 @@ def new_case(
             updates["state"] = state
         Case.objects.filter(pk=opened.pk).update(**updates)
     return Case.objects.select_related("creditor").get(pk=opened.pk)
+
+
+def once() -> dict[str, str]:
+    """The one-time token a rendered form carries (collectio.submissions), for a POST."""
+    return {FORM_TOKEN: new_form_token()}

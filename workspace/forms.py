@@ -1,26 +1,131 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import CLOSE_CODES
+from cases.services import REASON_REQUIRED
 from dunning.models import JudicialStep
-from payments.models import Payment
+from payments.models import Payment, Refund
+from payments.selectors import Instalment
+
+
+class DateInput(forms.DateInput):
+    """``<input type="date">`` reads and writes ISO dates only, whatever the page's language:
+    a value in ``01/12/2026`` would leave the field empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def _bounds(field: forms.Field, earliest: date | None) -> None:
+    """Let the browser offer only the days the service accepts (it still checks them)."""
+    field.widget.attrs["max"] = timezone.localdate().isoformat()
+    if earliest is not None:
+        field.widget.attrs["min"] = earliest.isoformat()
 
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(
-        label=_("Amount (€)"), min_value=0.01, max_digits=14, decimal_places=2
+        label=_("Amount (€)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
     )
-    received_on = forms.DateField(
-        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput())
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     bank_reference = forms.CharField(label=_("Bank reference"), max_length=100, required=False)
+    # Shown only once the service said the payment exceeds what is owed (PAYMENT_EXCEEDS_DUE).
+    excess_owed_to_debtor = forms.BooleanField(
+        label=_("The debtor did pay this much: record the excess as owed back to the debtor"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
-    def clean_received_on(self):
+    def __init__(self, *args: Any, earliest: date | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bounds(self.fields["received_on"], earliest)
+
+    def clean_received_on(self) -> date:
         received_on = self.cleaned_data["received_on"]
         if received_on > timezone.localdate():
             raise forms.ValidationError(_("A payment cannot be received in the future."))
         return received_on
+
+    def ask_to_confirm_excess(self) -> None:
+        self.fields["excess_owed_to_debtor"].widget = forms.CheckboxInput()
+
+
+class TransitionForm(forms.Form):
+    """What a person confirms before ending or suspending a case: why, and for ``close`` the
+    closure code. A transition that needs neither is one click (with its form token)."""
+
+    code = forms.ChoiceField(
+        label=_("Closure code"), choices=[(code.value, code.label) for code in CLOSE_CODES]
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, transition: str, **kwargs: Any) -> None:
+        super().__init__(*args, auto_id=f"id_{transition}_%s", **kwargs)
+        self.transition = transition
+        if transition != "close":
+            del self.fields["code"]
+        if transition not in REASON_REQUIRED:
+            del self.fields["reason"]
+
+
+class InstalmentForm(forms.Form):
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput())
+    amount = forms.DecimalField(
+        label=_("Amount (€)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+
+
+class BaseInstalmentFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": _("Give the schedule: at least one instalment, with its date and amount."),
+        "too_many_forms": _("A plan has at most %(num)d instalments."),
+    }
+
+    def instalments(self) -> list[Instalment]:
+        """The rows filled in, for ``payments.services.payment_plan_agree`` (which checks them
+        against what the debtor owes)."""
+        return [
+            Instalment(due_on=form.cleaned_data["due_on"], amount=form.cleaned_data["amount"])
+            for form in self.forms
+            if form.cleaned_data
+        ]
+
+
+InstalmentFormSet = forms.formset_factory(
+    InstalmentForm,
+    formset=BaseInstalmentFormSet,
+    extra=5,
+    min_num=1,
+    validate_min=True,
+    max_num=36,
+    validate_max=True,
+)
+
+
+class RefundForm(forms.Form):
+    """The overpayment went back to the debtor: on which day, by which transfer."""
+
+    refunded_on = forms.DateField(label=_("Refunded on"), widget=DateInput())
+    bank_reference = forms.CharField(label=_("Bank reference"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, refund: Refund, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"refunded_on": timezone.localdate()})
+        super().__init__(*args, auto_id=f"id_refund{refund.pk}_%s", **kwargs)
+        self.refund = refund
+        _bounds(self.fields["refunded_on"], refund.payment.received_on)
 
 
 class JudicialStepForm(forms.Form):

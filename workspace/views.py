@@ -1,7 +1,12 @@
-"""Case pages for agents and creditor users: thin, each one scoped by the member's selectors."""
+"""Case pages for agents and creditor users: thin, each one scoped by the member's selectors.
+
+Every form that writes carries a one-time token (``collectio.submissions``): the write and the
+claim of its token commit together, so a double click or a resent form applies once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,17 +23,29 @@ from django_fsm import ConcurrentTransition
 from cases import selectors, services
 from cases.access import access_case
 from cases.models import TERMINAL_STATES, Case, CaseState
+from collectio.submissions import AlreadySubmitted, submission_once
 from dunning import selectors as dunning_selectors
 from dunning import services as dunning_services
 from dunning.access import access_deadline
 from dunning.selectors import rate_missing_message
 from dunning.statement import Statement, case_statement
 from law.interest import RateMissing
+from notices.selectors import LetterBlocked
+from payments import selectors as payment_selectors
 from payments import services as payment_services
-from workspace.forms import JudicialStepForm, PaymentForm
+from payments.access import access_refund
+from payments.models import Refund
+from workspace.forms import (
+    InstalmentFormSet,
+    JudicialStepForm,
+    PaymentForm,
+    RefundForm,
+    TransitionForm,
+)
 
-# close(code) needs a closure code chosen in a form; it is not a one-click action.
-ONE_CLICK_HIDDEN = {"close"}
+# A payment plan is agreed with its schedule (case_plan_agree), never in one click.
+PLAN = "agree_plan"
+PLAN_PREFIX = "plan"
 
 
 def _get_case(request: HttpRequest, pk: int) -> Case:
@@ -45,18 +62,30 @@ def _statement(case: Case) -> tuple[Statement | None, str]:
 def _detail_context(
     request: HttpRequest,
     case: Case,
+    *,
     payment_form: PaymentForm | None = None,
+    action_form: TransitionForm | None = None,
+    plan_formset: Any = None,
+    refund_form: RefundForm | None = None,
     judicial_form: JudicialStepForm | None = None,
 ) -> dict[str, Any]:
+    """The case page; a form given here is the one just sent back with its errors."""
     statement, statement_error = _statement(case)
     membership = request.membership
     staff = membership.is_agency_staff
+    claims = selectors.case_claims(case=case)
+    available = list(case.get_available_user_state_transitions(request.user))
+    bound = {action_form.transition: action_form} if action_form else {}
     return {
         "case": case,
         "statement": statement,
         "statement_error": statement_error,
-        "payment_form": payment_form or PaymentForm(initial={"received_on": timezone.localdate()}),
-        "can_record_payment": membership.is_agency_staff and case.state not in TERMINAL_STATES,
+        "payment_form": payment_form
+        or PaymentForm(
+            initial={"received_on": timezone.localdate()},
+            earliest=min((c.invoice_date for c in claims), default=None),
+        ),
+        "can_record_payment": staff and case.state not in TERMINAL_STATES,
         "can_approve_handoff": (
             case.state == CaseState.FORMAL_NOTICE
             and case.handoff_approved_at is None
@@ -66,17 +95,56 @@ def _detail_context(
         if staff and case.state == CaseState.JUDICIAL
         else None,
         "deadlines": case.deadlines.order_by("due_on", "pk") if staff else [],
-        "claims": selectors.case_claims(case=case),
+        "claims": claims,
         "events": selectors.case_timeline(case=case),
-        "failed_effects": selectors.case_failed_effects(case=case)
-        if membership.is_agency_staff
-        else [],
-        "transitions": [
-            t
-            for t in case.get_available_user_state_transitions(request.user)
-            if t.name not in ONE_CLICK_HIDDEN
+        "failed_effects": selectors.case_failed_effects(case=case) if staff else [],
+        "actions": [
+            {"transition": t, "form": bound.get(t.name) or TransitionForm(transition=t.name)}
+            for t in available
+            if t.name != PLAN
+        ],
+        "plan_formset": (plan_formset or InstalmentFormSet(prefix=PLAN_PREFIX))
+        if any(t.name == PLAN for t in available)
+        else None,
+        "refunds": [
+            {"refund": refund, "form": _refund_form(refund, refund_form) if staff else None}
+            for refund in payment_selectors.case_refunds(case=case)
         ],
     }
+
+
+def _refund_form(refund: Refund, sent: RefundForm | None) -> RefundForm | None:
+    if refund.status != Refund.Status.OWED:
+        return None
+    return sent if sent is not None and sent.refund.pk == refund.pk else RefundForm(refund=refund)
+
+
+def _page(request: HttpRequest, pk: int, *, status: int, **forms: Any) -> HttpResponse:
+    """The case page again (reloaded: the refused write changed nothing), with its errors."""
+    case = _get_case(request, pk)
+    return render(
+        request, "cases/case_detail.html", _detail_context(request, case, **forms), status=status
+    )
+
+
+def _once(request: HttpRequest, write: Callable[[], object]) -> bool:
+    """Apply ``write`` once for the form it came from; ``False`` if the form was applied already.
+
+    A stale or missing token is a ``ValidationError``, as is whatever ``write`` refuses: nothing
+    is written either way.
+    """
+    try:
+        with submission_once(request):
+            write()
+    except AlreadySubmitted:
+        messages.info(request, _("This form was already sent: it was applied once."))
+        return False
+    return True
+
+
+def _refusal(request: HttpRequest, reasons: list[str]) -> None:
+    for reason in reasons:
+        messages.error(request, reason)
 
 
 @login_required
@@ -105,23 +173,68 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_transition_view(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     case = _get_case(request, pk)
+    if name == PLAN:
+        _refusal(request, [_("A payment plan is agreed with its schedule: fill in the plan form.")])
+        return _page(request, pk, status=400)
+    form = TransitionForm(request.POST, transition=name)
+    if not form.is_valid():
+        return _page(request, pk, status=400, action_form=form)
     try:
-        services.case_transition(
-            case=case,
-            transition=name,
-            actor=request.user,
-            expected_state=request.POST.get("expected_state"),
-            **({"code": request.POST.get("code", "")} if name in ONE_CLICK_HIDDEN else {}),
+        _once(
+            request,
+            lambda: services.case_transition(
+                case=case,
+                transition=name,
+                actor=request.user,
+                expected_state=request.POST.get("expected_state"),
+                **form.cleaned_data,
+            ),
         )
     except services.CaseTransitionError as exc:
-        for reason in exc.reasons:
-            messages.error(request, reason)
+        _refusal(request, exc.reasons)
     except ConcurrentTransition as exc:
-        messages.error(request, str(exc))
+        _refusal(request, [str(exc)])
+    except ValidationError as exc:  # the form's token
+        _refusal(request, exc.messages)
+        return _page(request, pk, status=400, action_form=form)
     else:
         return redirect("workspace:detail", pk=pk)
+    return _page(request, pk, status=409, action_form=form)
+
+
+@login_required
+@require_POST
+def case_plan_agree(request: HttpRequest, pk: int) -> HttpResponse:
+    """Agree a payment plan and issue its letter, with the schedule, in one transaction."""
     case = _get_case(request, pk)
-    return render(request, "cases/case_detail.html", _detail_context(request, case), status=409)
+    formset = InstalmentFormSet(request.POST, prefix=PLAN_PREFIX)
+    if not formset.is_valid():
+        return _page(request, pk, status=400, plan_formset=formset)
+
+    def agree() -> None:
+        payment_services.payment_plan_agree(
+            case=case,
+            instalments=formset.instalments(),
+            actor=request.user,
+            expected_state=request.POST.get("expected_state"),
+        )
+
+    try:
+        if _once(request, agree):
+            messages.success(request, _("Payment plan agreed; its letter is being prepared."))
+        return redirect("workspace:detail", pk=pk)
+    except services.CaseTransitionError as exc:
+        reasons, status = exc.reasons, 409
+    except ConcurrentTransition as exc:
+        reasons, status = [str(exc)], 409
+    except ValidationError as exc:
+        reasons, status = exc.messages, 400
+    except LetterBlocked as exc:
+        reasons, status = exc.reasons, 409
+    except RateMissing as missing:
+        reasons, status = [rate_missing_message(missing)], 409
+    _refusal(request, reasons)
+    return _page(request, pk, status=status, plan_formset=formset)
 
 
 @login_required
@@ -130,17 +243,52 @@ def case_payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get_case(request, pk)
     if not request.membership.is_agency_staff:
         raise Http404
-    form = PaymentForm(request.POST)
+    form = PaymentForm(
+        request.POST,
+        earliest=min((c.invoice_date for c in selectors.case_claims(case=case)), default=None),
+    )
     if form.is_valid():
         try:
-            payment_services.payment_record(case=case, actor=request.user, **form.cleaned_data)
+            recorded = _once(
+                request,
+                lambda: payment_services.payment_record(
+                    case=case, actor=request.user, **form.cleaned_data
+                ),
+            )
         except ValidationError as error:
             form.add_error(None, error)
+            if form.has_error("amount", code=payment_services.PAYMENT_EXCEEDS_DUE):
+                form.ask_to_confirm_excess()
         else:
-            messages.success(request, _("Payment recorded."))
+            if recorded:
+                messages.success(request, _("Payment recorded."))
             return redirect("workspace:detail", pk=pk)
-    context = _detail_context(request, _get_case(request, pk), payment_form=form)
-    return render(request, "cases/case_detail.html", context, status=400)
+    return _page(request, pk, status=400, payment_form=form)
+
+
+@login_required
+@require_POST
+def refund_mark_refunded(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agent records that an overpayment went back to the debtor."""
+    refund = access_refund(request.membership, pk, staff_only=True)
+    form = RefundForm(request.POST, refund=refund)
+    if form.is_valid():
+        try:
+            if _once(
+                request,
+                lambda: payment_services.refund_mark_refunded(
+                    refund=refund, actor=request.user, **form.cleaned_data
+                ),
+            ):
+                messages.success(request, _("Refund recorded."))
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                form.add_error(None, error)
+            else:  # about the refund itself (made already): said above its row, which has no form
+                _refusal(request, error.messages)
+        else:
+            return redirect("workspace:detail", pk=refund.case_id)
+    return _page(request, refund.case_id, status=400, refund_form=form)
 
 
 @login_required
@@ -151,6 +299,9 @@ def case_handoff_approve(request: HttpRequest, pk: int) -> HttpResponse:
         services.case_approve_handoff(case=case, actor=request.user)
     except PermissionDenied as exc:
         raise Http404 from exc
+    except ValidationError as refused:
+        _refusal(request, refused.messages)
+        return _page(request, pk, status=409)
     messages.success(request, _("Judicial handoff approved."))
     return redirect("workspace:detail", pk=pk)
 

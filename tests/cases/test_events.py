@@ -107,6 +107,19 @@ WRITE_AND_READ = {
         ),
         f"Paiement de 500,00{NBSP}€ reçu le 3 mars 2026.",
     ),
+    "refund_owed": (
+        lambda c, w: events.refund_owed(
+            case=c, actor=w.agent, refund_id=1, payment_id=1, amount=Decimal("996873.10")
+        ),
+        f"996{NBSP}873,10{NBSP}€ reçus au-delà de ce qui était dû : à rembourser au débiteur.",
+    ),
+    "refund_paid": (
+        lambda c, w: events.refund_paid(
+            case=c, actor=w.agent, refund_id=1, amount=Decimal("210.64"),
+            refunded_on=date(2026, 12, 1),
+        ),
+        f"Trop-perçu de 210,64{NBSP}€ remboursé au débiteur le 1er décembre 2026.",
+    ),
     "creditor_notified": (
         lambda c, w: events.creditor_notified(
             case=c, payment_id=1, recipient="compta@martin.fr", amount=Decimal("500")

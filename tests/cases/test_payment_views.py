@@ -1,5 +1,6 @@
 """Agents record payments and creditors approve the handoff from the case page."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from cases.models import Case, CaseEvent, CaseState
 from collectio.money import euros
@@ -61,7 +62,12 @@ def test_agent_records_a_payment(client, alpha_scope, case):
     assert 0 < interest < 100
     response = client.post(
         reverse("workspace:payment_create", args=[case.pk]),
-        {"amount": "100.00", "received_on": timezone.localdate().isoformat(), "method": "transfer"},
+        {
+            "amount": "100.00",
+            "received_on": timezone.localdate().isoformat(),
+            "method": "transfer",
+            **factories.once(),
+        },
     )
     assert response.status_code == 302
     payment = Payment.objects.get(case=case)
@@ -120,8 +126,110 @@ def test_payment_refused_with_a_clear_error_when_the_semester_rate_is_missing(
     client.force_login(alpha_scope.agent)
     response = client.post(
         reverse("workspace:payment_create", args=[case.pk]),
-        {"amount": "10.00", "received_on": timezone.localdate().isoformat(), "method": "cheque"},
+        {
+            "amount": "10.00",
+            "received_on": timezone.localdate().isoformat(),
+            "method": "cheque",
+            **factories.once(),
+        },
     )
     assert response.status_code == 400
     assert "RATE_MISSING(2026-S1)" in response.content.decode()
+    assert not Payment.objects.filter(case=case).exists()
+
+
+@pytest.mark.parametrize(
+    ("state", "litigation", "why"),
+    [
+        (CaseState.NEW, True, "only once the formal notice is sent"),
+        (CaseState.REMINDER, True, "only once the formal notice is sent"),
+        (CaseState.FORMAL_NOTICE, False, "does not cover judicial proceedings"),
+    ],
+)
+def test_handoff_approval_is_refused_before_the_formal_notice_or_without_the_mandate(
+    client, alpha_scope, state, litigation, why
+):
+    """Issue 8 item 13: the service checks the state and the mandate, not only the page."""
+    w = alpha_scope
+    w.creditor.mandate_allows_litigation = litigation
+    w.creditor.save()
+    case = factories.new_case(w.creditor, state=state)
+    client.force_login(w.creditor_user)
+    page = client.get(reverse("workspace:detail", args=[case.pk])).content.decode()
+    assert 'data-action="approve-handoff"' not in page
+    response = client.post(reverse("workspace:handoff_approve", args=[case.pk]))
+    assert response.status_code == 409
+    assert why in response.content.decode()
+    assert Case.objects.get(pk=case.pk).handoff_approved_at is None
+    assert not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.HANDOFF_APPROVED).exists()
+
+
+@pytest.mark.parametrize("day", ["1990-01-01", "0001-01-01"])
+def test_a_payment_before_the_earliest_invoice_is_refused(client, alpha_scope, case, day):
+    """Issue 8 item 16: the invoice is dated 90 days ago; nothing can be paid before it."""
+    client.force_login(alpha_scope.agent)
+    response = client.post(
+        reverse("workspace:payment_create", args=[case.pk]),
+        {"amount": "10.00", "received_on": day, "method": "transfer", **factories.once()},
+    )
+    assert response.status_code == 400
+    invoiced = formats.date_format(case.claims.get().invoice_date, "SHORT_DATE_FORMAT")
+    assert f"before the earliest invoice, dated {invoiced}" in response.content.decode()
+    assert not Payment.objects.filter(case=case).exists()
+
+
+def test_the_date_field_is_prefilled_in_the_format_the_browser_reads(
+    client, settings, alpha_scope, case
+):
+    """``<input type="date">`` reads only ISO dates: ``01/12/2026`` would leave it empty."""
+    settings.LANGUAGE_CODE = "fr"
+    client.force_login(alpha_scope.agent)
+    detail = reverse("workspace:detail", args=[case.pk])
+    html = client.get(detail, headers={"accept-language": "fr"}).content.decode()
+    field = re.search(r'<input type="date" name="received_on"[^>]*>', html).group(0)
+    assert 'value="2026-05-20"' in field
+    assert f'min="{case.claims.get().invoice_date.isoformat()}"' in field
+    assert 'max="2026-05-20"' in field
+
+
+def _post_payment(client, case, token: dict[str, str], **fields):
+    data = {"amount": "10.00", "received_on": "2026-05-20", "method": "cheque", **fields, **token}
+    return client.post(reverse("workspace:payment_create", args=[case.pk]), data)
+
+
+def test_the_same_form_sent_twice_records_one_payment(client, alpha_scope, case):
+    client.force_login(alpha_scope.agent)
+    token = factories.once()
+    assert _post_payment(client, case, token).status_code == 302
+    again = _post_payment(client, case, token)
+    assert again.status_code == 302
+    page = client.get(again.url).content.decode()
+    assert "This form was already sent: it was applied once." in page
+    assert Payment.objects.filter(case=case).count() == 1
+
+
+def test_a_refused_payment_leaves_its_form_usable_once_corrected(client, alpha_scope, case):
+    """The token is claimed in the payment's transaction: a refusal rolls the claim back."""
+    client.force_login(alpha_scope.agent)
+    token = factories.once()
+    assert _post_payment(client, case, token, received_on="1990-01-01").status_code == 400
+    assert _post_payment(client, case, token).status_code == 302
+    assert Payment.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.parametrize("token", ["", "forged:token:value"])
+def test_a_form_without_a_valid_token_is_refused(client, alpha_scope, case, token):
+    client.force_login(alpha_scope.agent)
+    response = _post_payment(client, case, {"form_token": token})
+    assert response.status_code == 400
+    assert "This form is out of date or incomplete" in response.content.decode()
+    assert not Payment.objects.filter(case=case).exists()
+
+
+def test_a_form_left_open_for_more_than_a_day_is_refused(client, alpha_scope, case):
+    client.force_login(alpha_scope.agent)
+    token = factories.once()
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        response = _post_payment(client, case, token, received_on="2026-05-21")
+    assert response.status_code == 400
     assert not Payment.objects.filter(case=case).exists()

@@ -22,6 +22,7 @@ S = CaseState
 YESTERDAY = timezone.localdate() - timedelta(days=1)
 
 # (source state, extra fields on the case, transition, arguments, expected target state)
+WHY = {"reason": "accord du créancier"}
 ALLOWED = [
     (S.NEW, {}, "accept", {}, S.REMINDER),
     (S.NEW, {}, "reject", {}, S.CLOSED),
@@ -41,7 +42,7 @@ ALLOWED = [
     ],
     (S.PAYMENT_PLAN, {"resume_state": S.PHONE_FOLLOWUP}, "break_plan", {}, S.PHONE_FOLLOWUP),
     *[
-        (src, {}, "open_dispute", {}, S.DISPUTED)
+        (src, {}, "open_dispute", {"reason": "facture contestée"}, S.DISPUTED)
         for src in (S.REMINDER, S.PHONE_FOLLOWUP, S.FORMAL_NOTICE)
     ],
     (S.DISPUTED, {"resume_state": S.FORMAL_NOTICE}, "reject_dispute", {}, S.FORMAL_NOTICE),
@@ -74,12 +75,12 @@ ALLOWED = [
             S.ON_HOLD,
         )
     ],
-    (S.PAYMENT_PLAN, {"resume_state": S.REMINDER}, "mark_settled", {}, S.SETTLED),
-    (S.JUDICIAL, {}, "mark_settled", {}, S.SETTLED),
-    (S.REMINDER, {}, "close", {"code": ClosureCode.UNRECOVERABLE}, S.CLOSED),
-    (S.JUDICIAL, {}, "close", {"code": ClosureCode.INSOLVENCY}, S.CLOSED),
-    (S.NEW, {}, "withdraw", {}, S.CLOSED),
-    (S.FORMAL_NOTICE, {}, "withdraw", {}, S.CLOSED),
+    (S.PAYMENT_PLAN, {"resume_state": S.REMINDER}, "mark_settled", WHY, S.SETTLED),
+    (S.JUDICIAL, {}, "mark_settled", WHY, S.SETTLED),
+    (S.REMINDER, {}, "close", {"code": ClosureCode.UNRECOVERABLE, **WHY}, S.CLOSED),
+    (S.JUDICIAL, {}, "close", {"code": ClosureCode.INSOLVENCY, **WHY}, S.CLOSED),
+    (S.NEW, {}, "withdraw", WHY, S.CLOSED),
+    (S.FORMAL_NOTICE, {}, "withdraw", WHY, S.CLOSED),
 ]
 
 FORBIDDEN = [
@@ -240,7 +241,7 @@ def test_close_refuses_an_unknown_closure_code(alpha_scope):
     case = factories.new_case(alpha_scope.creditor, state=S.REMINDER)
     with pytest.raises(services.CaseTransitionError, match="Invalid details"):
         services.case_transition(
-            case=case, transition="close", actor=alpha_scope.admin, code="paid"
+            case=case, transition="close", actor=alpha_scope.admin, code="paid", reason="x"
         )
     assert Case.objects.get(pk=case.pk).state == S.REMINDER
 
@@ -253,7 +254,9 @@ def test_creditor_user_may_withdraw_own_case_but_not_escalate(alpha_scope):
         services.case_transition(case=case, transition="escalate", actor=w.creditor_user)
     with pytest.raises(PermissionDenied):
         services.case_transition(case=case, transition="withdraw", actor=w.other_creditor_user)
-    done = services.case_transition(case=case, transition="withdraw", actor=w.creditor_user)
+    done = services.case_transition(
+        case=case, transition="withdraw", actor=w.creditor_user, reason="réglé en direct"
+    )
     assert (done.state, done.closure_code) == (S.CLOSED, ClosureCode.WITHDRAWN)
 
 
@@ -329,3 +332,26 @@ def test_two_concurrent_escalations_apply_once(world):
     with scopes_disabled():
         assert Case.objects.get(pk=case.pk).state == S.PHONE_FOLLOWUP
         assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.TRANSITION).count() == 1
+
+
+# --- reasons ---------------------------------------------------------------------------------
+def test_withdraw_settle_dispute_and_close_are_the_ones_that_need_a_reason():
+    assert {"withdraw", "mark_settled", "open_dispute", "close"} == services.REASON_REQUIRED
+
+
+@pytest.mark.parametrize("name", sorted(services.REASON_REQUIRED))
+def test_a_person_ending_or_suspending_a_case_gives_the_reason_kept_in_the_event(alpha_scope, name):
+    """Issue 8 item 17: the service refuses without a reason, whatever page or client asks."""
+    case = factories.new_case(alpha_scope.creditor, state=S.REMINDER)
+    code = {"code": ClosureCode.UNRECOVERABLE} if name == "close" else {}
+    with pytest.raises(services.CaseTransitionError, match="Give the reason"):
+        services.case_transition(
+            case=case, transition=name, actor=alpha_scope.admin, reason="  ", **code
+        )
+    assert Case.objects.get(pk=case.pk).state == S.REMINDER
+    assert not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.TRANSITION).exists()
+    services.case_transition(
+        case=case, transition=name, actor=alpha_scope.admin, reason=" Accord amiable ", **code
+    )
+    event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.TRANSITION)
+    assert event.payload["reason"] == "Accord amiable"

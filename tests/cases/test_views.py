@@ -70,7 +70,7 @@ def test_staff_fires_a_transition_from_the_detail_page(world, client):
     assert {"accept", "reject", "withdraw"} <= _buttons(html)
     assert 'name="expected_state" value="new"' in html
 
-    response = client.post(action, {"expected_state": CaseState.NEW})
+    response = client.post(action, {"expected_state": CaseState.NEW, **factories.once()})
     assert response.status_code == 302
     assert response.url == detail
     assert _reload(case).state == CaseState.REMINDER
@@ -85,7 +85,7 @@ def test_refused_transition_shows_why_with_409_and_changes_nothing(world, client
     client.force_login(world.admin)
     response = client.post(
         reverse("workspace:transition", args=[case.pk, "escalate"]),
-        {"expected_state": CaseState.REMINDER},
+        {"expected_state": CaseState.REMINDER, **factories.once()},
     )
     assert response.status_code == 409
     with translation.override(response.wsgi_request.LANGUAGE_CODE):
@@ -100,7 +100,7 @@ def test_click_on_a_stale_page_is_refused(world, client):
     client.force_login(world.agent)
     response = client.post(
         reverse("workspace:transition", args=[case.pk, "hold"]),
-        {"expected_state": CaseState.REMINDER},
+        {"expected_state": CaseState.REMINDER, **factories.once()},
     )
     assert response.status_code == 409
     assert _reload(case).state == CaseState.PHONE_FOLLOWUP

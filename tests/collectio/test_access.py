@@ -5,6 +5,7 @@ membership, exactly as for an id that does not exist, and changes nothing."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -20,6 +21,7 @@ from collectio.models import User
 from collectio.scoping import tenant_scope
 from dunning.models import Deadline, Scenario, StepExecution
 from notices.models import Channel, LetterKind, Notice
+from payments.models import Payment, Refund
 from tests import factories
 
 NAMESPACES = ("workspace", "notices", "dunning")
@@ -28,6 +30,8 @@ ROUTES = {
     "workspace:detail": ("get", "case", ()),
     "workspace:transition": ("post", "case", ("withdraw",)),
     "workspace:payment_create": ("post", "case", ()),
+    "workspace:plan_agree": ("post", "case", ()),
+    "workspace:refund_refunded": ("post", "refund", ()),
     "workspace:handoff_approve": ("post", "case", ()),
     "workspace:judicial_step": ("post", "case", ()),
     "workspace:deadline_done": ("post", "deadline", ()),
@@ -74,7 +78,17 @@ def alpha_objects(world):
             agency=world.agency, case=case, kind=Deadline.Kind.REMITTANCE,
             starts_on=date(2026, 1, 5), due_on=date(2026, 2, 5), amount=10,
         )  # fmt: skip
-    return {"case": case, "notice": notice, "execution": execution, "deadline": deadline}
+        payment = Payment.objects.create(
+            agency=world.agency, case=case, amount=Decimal("10.00"), received_on=date(2026, 1, 6),
+            method=Payment.Method.TRANSFER,
+        )  # fmt: skip
+        refund = Refund.objects.create(
+            agency=world.agency, case=case, payment=payment, amount=Decimal("1.00")
+        )
+    return {
+        "case": case, "notice": notice, "execution": execution, "deadline": deadline,
+        "refund": refund,
+    }  # fmt: skip
 
 
 def _state(world, objects):
@@ -88,6 +102,9 @@ def _state(world, objects):
             StepExecution.objects.filter(pk=objects["execution"].pk).count(),
             Deadline.objects.get(pk=objects["deadline"].pk).status,
             Deadline.objects.filter(case=case).count(),
+            Payment.objects.filter(case=case).count(),
+            Refund.objects.get(pk=objects["refund"].pk).status,
+            Notice.objects.filter(case=case).count(),
         )
 
 
@@ -103,8 +120,10 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
     client.force_login(user)
     before = _state(world, alpha_objects)
     data = {
-        "received_on": "2026-01-06", "amount": "10", "method": "transfer",
+        "received_on": "2026-01-06", "amount": "10", "method": "transfer", "reason": "x",
         "step": "ordonnance", "on": "2026-01-06",
+        "refunded_on": "2026-01-07", "plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0",
+        "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])
@@ -121,6 +140,7 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "dunning:confirm",
         "workspace:judicial_step",
         "workspace:deadline_done",
+        "workspace:refund_refunded",
     ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(
@@ -129,7 +149,8 @@ def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(
     method, kind, extra = ROUTES[route]
     client.force_login(world.creditor_user)
     url = reverse(route, args=[alpha_objects[kind].pk, *extra])
-    response = getattr(client, method)(url) if method == "post" else client.get(url)
+    data = {"refunded_on": "2026-01-07", **factories.once()}
+    response = getattr(client, method)(url, data) if method == "post" else client.get(url)
     assert response.status_code == 404
 
 

@@ -143,7 +143,9 @@ def test_404_403_405_in_french_in_the_layout(client, world, french):
     missing = client.get(reverse("workspace:detail", args=[case.pk + 10_000]), headers=FR)
     assert missing.status_code == 404
     _is_french_layout_page(missing.content.decode(), "Page introuvable")
-    refused = client.post(reverse("workspace:transition", args=[case.pk, "accept"]), headers=FR)
+    refused = client.post(
+        reverse("workspace:transition", args=[case.pk, "accept"]), factories.once(), headers=FR
+    )
     assert refused.status_code == 403
     _is_french_layout_page(refused.content.decode(), "Accès refusé")
     browsing = client.get(reverse("workspace:transition", args=[case.pk, "withdraw"]), headers=FR)

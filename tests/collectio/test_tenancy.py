@@ -7,6 +7,7 @@ model, selector, page and admin screen, exactly as if the rows did not exist.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from collectio.access import visible
 from collectio.models import Agency, Role, User
 from collectio.outbox import OutboxMessage
 from collectio.scoping import tenant_scope
+from collectio.submissions import FormSubmission
 from debtors.models import ContactPoint, Debtor
 from dunning.models import Deadline, ReferenceRate, Scenario, StepExecution
 from notices.models import (
@@ -37,7 +39,7 @@ from notices.models import (
     PrintBatch,
     WebhookDelivery,
 )
-from payments.models import Payment, PaymentPlan, PlanInstalment
+from payments.models import Payment, PaymentPlan, PlanInstalment, Refund
 from tests import factories
 
 PROJECT_APPS = ("collectio", "cases", "debtors", "dunning", "payments", "notices", "workspace")
@@ -127,6 +129,7 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
         PlanInstalment.objects.create(
             agency=agency, plan=plan, position=1, due_on=date(2026, 2, 5), amount=Decimal("100")
         )
+        Refund.objects.create(agency=agency, case=case, payment=payment, amount=Decimal("1.00"))
         Scenario.objects.create(agency=agency, name=f"Scénario {name}")
         step = Scenario.objects.get(agency=agency, is_default=True).steps.first()
         execution = StepExecution.objects.create(
@@ -159,6 +162,10 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
         OutboxMessage.objects.create(
             agency=agency, kind="step_effects", key=f"case:{case.pk}", case_id=case.pk
         )
+        FormSubmission.objects.create(
+            agency=agency, user=User.objects.filter(membership__agency=agency).first(),
+            token=uuid.uuid4(),
+        )  # fmt: skip
     return case
 
 
@@ -315,7 +322,10 @@ def test_own_creditor_user_and_agency_staff_reach_the_case(populated, client, in
     assert _detail(w.case) in page
     assert _detail(w.bravo_case) not in page
     assert client.get(_detail(w.case)).status_code == 200
-    response = client.post(_transition(w.case, "withdraw"), {"expected_state": CaseState.NEW})
+    response = client.post(
+        _transition(w.case, "withdraw"),
+        {"expected_state": CaseState.NEW, "reason": "réglé en direct", **factories.once()},
+    )
     assert response.status_code == 302
     assert response.url == _detail(w.case)
     assert _state(w.case) == CaseState.CLOSED
@@ -331,7 +341,7 @@ def test_creditor_users_list_holds_only_its_creditors_cases(populated, client):
 
 def test_creditor_user_may_not_fire_a_staff_transition(populated, client):
     client.force_login(populated.creditor_user)
-    response = client.post(_transition(populated.case, "accept"))
+    response = client.post(_transition(populated.case, "accept"), factories.once())
     assert response.status_code == 403
     assert _state(populated.case) == CaseState.NEW
 

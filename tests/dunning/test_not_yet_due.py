@@ -208,7 +208,8 @@ def test_the_case_page_says_why_accept_is_refused(client, alpha_scope):
     assert "Not yet due" in page
     assert f"data-not-yet-due-total>{euros(Decimal('1000.00'))}" in page
     response = client.post(
-        reverse("workspace:transition", args=[case.pk, "accept"]), {"expected_state": "new"}
+        reverse("workspace:transition", args=[case.pk, "accept"]),
+        {"expected_state": "new", **factories.once()},
     )
     assert response.status_code == 409
     assert "No invoice is past due yet" in response.content.decode()

@@ -141,7 +141,9 @@ def test_paused_case_is_not_swept_and_resumes_where_it_left(alpha_scope):
     case = accepted_case(w.creditor, accepted_at=paris(2026, 4, 1, 10))
     sweep_at(w, paris(2026, 4, 2, 9, 0))  # first reminder
     with time_machine.travel(paris(2026, 4, 2, 12), tick=False):
-        case_services.case_transition(case=case, transition="open_dispute", actor=w.agent)
+        case_services.case_transition(
+            case=case, transition="open_dispute", actor=w.agent, reason="livraison contestée"
+        )
     assert Case.objects.get(pk=case.pk).next_action_at is None
     assert sweep_at(w, paris(2026, 5, 30, 9)).executed == 0
 
