@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import Count
@@ -13,6 +14,7 @@ from cases.models import ACTIVE_STATES, Case
 from collectio.celery import app
 from collectio.models import Agency
 from collectio.scoping import TenantTask, tenant_scope
+from dunning import services
 from dunning.sweep import BATCH_SIZE, sweep_agency
 
 
@@ -44,37 +46,31 @@ def sweep_agency_task(*, agency_id: int) -> dict[str, int]:
     return vars(sweep_agency(agency_id=agency_id))
 
 
-@app.task(name="dunning.tasks.prescription_alerts")
-def prescription_alerts() -> int:
-    """Daily: raise the D-90 and D-30 limitation alerts of every agency."""
-    from dunning.services import prescription_alerts_raise
-
-    with scopes_disabled():
-        agency_ids = list(Agency.objects.values_list("pk", flat=True))
-    raised = 0
-    for agency_id in agency_ids:
-        with tenant_scope(agency_id):
-            raised += prescription_alerts_raise(agency_id=agency_id, today=timezone.localdate())
-    return raised
-
-
-@app.task(name="dunning.tasks.deadline_alerts")
-def deadline_alerts() -> int:
-    """Daily: the D-7 and D-1 alerts of every agency's tracked deadlines, and the missed ones."""
-    from dunning.services import deadline_alerts_raise
-
+def _in_every_agency(raise_alerts: Callable[..., int]) -> int:
+    """Run a daily alert service in each agency's scope (the agency list is a cross-tenant
+    read, said so); the number of alerts written."""
     with scopes_disabled():
         agency_ids = list(Agency.objects.values_list("pk", flat=True))
     written = 0
     for agency_id in agency_ids:
         with tenant_scope(agency_id):
-            written += deadline_alerts_raise(agency_id=agency_id, today=timezone.localdate())
+            written += raise_alerts(agency_id=agency_id, today=timezone.localdate())
     return written
+
+
+@app.task(name="dunning.tasks.prescription_alerts")
+def prescription_alerts() -> int:
+    """Daily: raise the D-90 and D-30 limitation alerts of every agency."""
+    return _in_every_agency(services.prescription_alerts_raise)
+
+
+@app.task(name="dunning.tasks.deadline_alerts")
+def deadline_alerts() -> int:
+    """Daily: the D-7 and D-1 alerts of every agency's tracked deadlines, and the missed ones."""
+    return _in_every_agency(services.deadline_alerts_raise)
 
 
 @app.task(name="dunning.tasks.reference_rates_alert")
 def reference_rates_alert() -> int:
     """Daily: e-mail the platform operators while a semester's reference rates are missing."""
-    from dunning.services import reference_rates_alert as alert
-
-    return len(alert(today=timezone.localdate()))
+    return len(services.reference_rates_alert(today=timezone.localdate()))
