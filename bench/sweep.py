@@ -45,8 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collectio.settings")
 
+from bench.data import create_agency, insert_debtors, refuse_a_used_database, sql, timed  # noqa: E402
+
 LARGE = 1_000_000
-CREDITORS = 5
 DEBTORS_PER_CASE = 3  # about N/3 debtors, each owing on several cases
 GOAL = 1 / 3  # issue 3: the sweep reaches at least a third of the raw-SQL rate
 TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)')
@@ -147,115 +148,30 @@ def due_params(now: datetime, cases: int, *, scatter: bool) -> dict[str, Any]:
     }
 
 
-def sql(statement: str, params: dict[str, Any] | None = None) -> Any:
-    """Run one statement on Django's connection; return the first row if it has one."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
-        return cursor.fetchone() if cursor.description else None
-
-
-@contextmanager
-def timed(label: str) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
-
-
 def build(cases: int, *, scatter: bool) -> Fixture:
     """One agency, its default scenario, creditors, debtors, due cases, claims and history."""
-    from datetime import date
-
     from django.db import transaction
     from django.utils import timezone
-    from schwifty import IBAN
-    from stdnum import luhn
 
-    from cases.models import Creditor
-    from collectio.models import Agency
-    from collectio.scoping import tenant_scope
-    from dunning.models import Scenario, Step
-
-    if Agency.objects.exists():
-        sys.exit("bench/sweep.py: this database already holds agencies; use a throwaway one")
-
-    def siren(n: int) -> str:
-        body = f"{n:08d}"
-        return body + luhn.calc_check_digit(body)
-
+    refuse_a_used_database("bench/sweep.py")
     now = timezone.now()
-    agency = Agency.objects.create(
-        legal_name="Bench Recouvrement",
-        slug="bench",
-        siren=siren(9_000_000),
-        address_line1="12 rue de la Paix",
-        postcode="75002",
-        city="Paris",
-        rc_insurer="Hiscox",
-        rc_policy_number="RCP-BENCH",
-        rc_policy_expires_on=date(2099, 12, 31),
-        collection_iban=str(IBAN.generate("FR", bank_code="30006", account_code="1")),
-        prosecutor_declaration_on=date(2024, 1, 15),
-        dpo_contact="dpo@example.fr",
-    )
-    with tenant_scope(agency.pk), transaction.atomic():
-        scenario = Scenario.objects.get(agency=agency, is_default=True)
-        steps = list(Step.objects.filter(scenario=scenario).order_by("position"))
-        creditor_ids = [
-            Creditor.objects.create(
-                agency=agency,
-                legal_name=f"Créancier {n} SAS",
-                siren=siren(9_000_001 + n),
-                address_line1="3 place Bellecour",
-                postcode="69002",
-                city="Lyon",
-                iban=str(IBAN.generate("FR", bank_code="30006", account_code=f"{n + 2}")),
-                mandate_reference=f"MAND-{n}",
-                mandate_signed_on=date(2025, 1, 10),
-                mandate_sums_basis="Factures impayées transmises par le créancier",
-                mandate_insurance_terms="RC Pro Hiscox",
-                mandate_fee_terms="15 % des sommes encaissées",
-                mandate_remittance_terms="Reversement sous 30 jours",
-            ).pk
-            for n in range(CREDITORS)
-        ]
+    agency = create_agency("bench")
     debtors = max(1, cases // DEBTORS_PER_CASE)
     due = due_params(now, cases, scatter=scatter)
     params: dict[str, Any] = {
         **due,
-        "agency": agency.pk,
-        "scenario": scenario.pk,
-        "step1": steps[0].pk,
-        "step2": steps[1].pk,
-        "creditors": creditor_ids,
+        "agency": agency.agency_id,
+        "scenario": agency.scenario_id,
+        "step1": agency.step_ids[0],
+        "step2": agency.step_ids[1],
+        "creditors": agency.creditor_ids,
         "cases": cases,
         "debtors": debtors,
         "year": now.year,
     }
     with transaction.atomic():
         with timed(f"{debtors:,} debtors"):
-            # Three in five are companies (SIREN, unique per agency); postcodes spread over
-            # metropolitan departments (Alsace-Moselle included) and 3 % La Réunion.
-            sql(
-                """
-                INSERT INTO debtors_debtor (agency_id, kind, name, first_name, siren,
-                    consents_to_electronic_registered_mail, address_line1, address_line2,
-                    postcode, city, country, created_at)
-                SELECT %(agency)s,
-                    CASE WHEN d %% 5 < 3 THEN 'company' ELSE 'person' END,
-                    'Débiteur ' || d,
-                    CASE WHEN d %% 5 < 3 THEN '' ELSE 'Camille' END,
-                    CASE WHEN d %% 5 < 3 THEN lpad(d::text, 9, '0') ELSE '' END,
-                    false, d || ' rue de la République', '',
-                    CASE WHEN d %% 100 < 3 THEN '974' || lpad((d %% 100)::text, 2, '0')
-                         ELSE lpad((1 + d %% 95)::text, 2, '0')
-                              || lpad((d * 7 %% 1000)::text, 3, '0') END,
-                    'Ville', 'FR', %(now)s - interval '30 days'
-                FROM generate_series(1, %(debtors)s) AS d
-                """,
-                params,
-            )
+            insert_debtors(agency.agency_id, debtors, now)
         with timed(f"{cases:,} cases"):
             sql(
                 f"""
@@ -320,9 +236,9 @@ def build(cases: int, *, scatter: bool) -> Fixture:
                 params,
             )
     return Fixture(
-        agency_id=agency.pk,
-        step2_id=steps[1].pk,
-        step3_id=steps[2].pk,
+        agency_id=agency.agency_id,
+        step2_id=agency.step_ids[1],
+        step3_id=agency.step_ids[2],
         cases=cases,
         now=now,
         due=due,
@@ -400,27 +316,40 @@ class StatementClock:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
+        """Time statements, commits and (after them) the outbox's enqueue to Redis."""
         from django.db import connection
 
-        commit = connection.commit
+        from collectio import outbox
 
-        def timed_commit() -> None:
-            started = time.perf_counter()
-            commit()
-            self.seconds["COMMIT"] += time.perf_counter() - started
+        commit, enqueue = connection.commit, outbox.enqueue
 
-        connection.commit = timed_commit  # type: ignore[method-assign]
+        def clocked(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*args: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return call(*args)
+                finally:
+                    self.seconds[name] += time.perf_counter() - started
+
+            return run
+
+        connection.commit = clocked("COMMIT", commit)  # type: ignore[method-assign]
+        outbox.enqueue = clocked("enqueue (Redis)", enqueue)
         try:
             with connection.execute_wrapper(self):
                 yield
         finally:
             del connection.commit
+            outbox.enqueue = enqueue
 
     def report(self, total: float) -> None:
         parts = sorted(self.seconds.items(), key=lambda item: -item[1])
         spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts)
         outside = total - sum(self.seconds.values())
-        print(f"    database (driver included): {spent}; outside: {outside:.1f} s", flush=True)
+        print(
+            f"    database (driver included) and Redis: {spent}; outside: {outside:.1f} s",
+            flush=True,
+        )
 
 
 def sweep_once(agency_id: int, now: datetime, batch_size: int) -> int:
