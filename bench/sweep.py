@@ -14,12 +14,17 @@ scenario), a few creditors, about N/3 debtors and N cases in state ``reminder``,
 default scenario's step 2 and due, each with one claim and a realistic history (the step-1
 execution and two events). Cases fall due as the product plans them, at 09:00 Paris time: two
 thirds today, a third yesterday (``--scatter`` spreads them by the minute instead, so that each
-batch touches rows all over the table). Each sweep and the baseline run on the same rows, reset
+batch touches rows all over the table). Each sweep and the baselines run on the same rows, reset
 in between; ``--workers 2`` sweeps with two processes at once, ``--repeat`` keeps the best runs.
+The baseline writes the same rows as the sweep (events, step executions, one outbox message
+each, the UPDATE); the earlier floor (events and UPDATE only) is kept to compare with the
+figures measured before the outbox. Each run also reports the CPU its Python process and its
+PostgreSQL backend spent, which a shared machine's load disturbs far less than wall time.
 
 ``DEBUG`` is switched off after set-up, as in production (Django's debug cursor would otherwise
-format every statement). Side effects are enqueued to a real Redis (``--broker``, by default a
-database index no worker listens on, purged at the end), so the enqueue is part of the timing.
+format every statement). Side effects are enqueued to a real Redis (``--broker``, by default
+database 15 of ``REDIS_URL``'s server, which no worker reads, purged at the end), so the enqueue
+is part of the timing.
 """
 
 from __future__ import annotations
