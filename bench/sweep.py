@@ -14,12 +14,17 @@ scenario), a few creditors, about N/3 debtors and N cases in state ``reminder``,
 default scenario's step 2 and due, each with one claim and a realistic history (the step-1
 execution and two events). Cases fall due as the product plans them, at 09:00 Paris time: two
 thirds today, a third yesterday (``--scatter`` spreads them by the minute instead, so that each
-batch touches rows all over the table). Each sweep and the baseline run on the same rows, reset
+batch touches rows all over the table). Each sweep and the baselines run on the same rows, reset
 in between; ``--workers 2`` sweeps with two processes at once, ``--repeat`` keeps the best runs.
+The baseline writes the same rows as the sweep (events, step executions, one outbox message
+each, the UPDATE); the earlier floor (events and UPDATE only) is kept to compare with the
+figures measured before the outbox. Each run also reports the CPU its Python process and its
+PostgreSQL backend spent, which a shared machine's load disturbs far less than wall time.
 
 ``DEBUG`` is switched off after set-up, as in production (Django's debug cursor would otherwise
-format every statement). Side effects are enqueued to a real Redis (``--broker``, by default a
-database index no worker listens on, purged at the end), so the enqueue is part of the timing.
+format every statement). Side effects are enqueued to a real Redis (``--broker``, by default
+database 15 of ``REDIS_URL``'s server, which no worker reads, purged at the end), so the enqueue
+is part of the timing.
 """
 
 from __future__ import annotations
@@ -45,12 +50,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collectio.settings")
 
+from bench.data import create_agency, insert_debtors, refuse_a_used_database, sql, timed  # noqa: E402
+
 LARGE = 1_000_000
-CREDITORS = 5
 DEBTORS_PER_CASE = 3  # about N/3 debtors, each owing on several cases
 GOAL = 1 / 3  # issue 3: the sweep reaches at least a third of the raw-SQL rate
 TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)')
-BROKER = "redis://127.0.0.1:63799/15"  # the project's Redis, a database no worker reads
+# The project's Redis (REDIS_URL), in a database index no worker reads.
+BROKER = re.sub(r"(/\d*)?$", "/15", os.environ.get("REDIS_URL", "redis://127.0.0.1:63799"), count=1)
+
+
+# The tables a run appends to, and the Fixture field holding each one's id mark.
+WRITTEN = {
+    "cases_caseevent": "event_mark",
+    "dunning_stepexecution": "execution_mark",
+    "collectio_outboxmessage": "outbox_mark",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,35 @@ class Fixture:
     due: dict[str, Any]
     event_mark: int
     execution_mark: int
+    outbox_mark: int
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds of this process (Python, driver included) and of its PostgreSQL backend
+    (``None`` when the server runs on another machine)."""
+
+    client: float
+    server: float | None
+
+    def __add__(self, other: Cpu) -> Cpu:
+        server = None if None in (self.server, other.server) else self.server + other.server
+        return Cpu(self.client + other.client, server)
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        server = None if None in (self.server, other.server) else self.server - other.server
+        return Cpu(self.client - other.client, server)
+
+
+def cpu_now() -> Cpu:
+    """This process's CPU time and its backend's, read from /proc (same machine only)."""
+    pid = sql("SELECT pg_backend_pid()")[0]
+    try:  # fields after the command name: utime and stime are the 12th and 13th
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return Cpu(time.process_time(), None)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return Cpu(time.process_time(), (int(fields[11]) + int(fields[12])) / ticks)
 
 
 @dataclass(frozen=True)
@@ -72,11 +116,16 @@ class Timing:
     label: str
     cases: int
     seconds: float
-    cpu_seconds: float
+    cpu: Cpu
 
     @property
     def rate(self) -> float:
         return self.cases / self.seconds
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        """Python and PostgreSQL together: what a busy machine has to find for the run."""
+        return None if self.cpu.server is None else self.cpu.client + self.cpu.server
 
 
 def due_at(g: str) -> str:
@@ -104,129 +153,44 @@ def due_params(now: datetime, cases: int, *, scatter: bool) -> dict[str, Any]:
     }
 
 
-def sql(statement: str, params: dict[str, Any] | None = None) -> Any:
-    """Run one statement on Django's connection; return the first row if it has one."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
-        return cursor.fetchone() if cursor.description else None
-
-
-@contextmanager
-def timed(label: str) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
-
-
 def build(cases: int, *, scatter: bool) -> Fixture:
     """One agency, its default scenario, creditors, debtors, due cases, claims and history."""
-    from datetime import date
-
     from django.db import transaction
     from django.utils import timezone
-    from schwifty import IBAN
-    from stdnum import luhn
 
-    from cases.models import Creditor
-    from collectio.models import Agency
-    from collectio.scoping import tenant_scope
-    from dunning.models import Scenario, Step
-
-    if Agency.objects.exists():
-        sys.exit("bench/sweep.py: this database already holds agencies; use a throwaway one")
-
-    def siren(n: int) -> str:
-        body = f"{n:08d}"
-        return body + luhn.calc_check_digit(body)
-
+    refuse_a_used_database("bench/sweep.py")
     now = timezone.now()
-    agency = Agency.objects.create(
-        legal_name="Bench Recouvrement",
-        slug="bench",
-        siren=siren(9_000_000),
-        address_line1="12 rue de la Paix",
-        postcode="75002",
-        city="Paris",
-        rc_insurer="Hiscox",
-        rc_policy_number="RCP-BENCH",
-        rc_policy_expires_on=date(2099, 12, 31),
-        collection_iban=str(IBAN.generate("FR", bank_code="30006", account_code="1")),
-        prosecutor_declaration_on=date(2024, 1, 15),
-        dpo_contact="dpo@example.fr",
-    )
-    with tenant_scope(agency.pk), transaction.atomic():
-        scenario = Scenario.objects.get(agency=agency, is_default=True)
-        steps = list(Step.objects.filter(scenario=scenario).order_by("position"))
-        creditor_ids = [
-            Creditor.objects.create(
-                agency=agency,
-                legal_name=f"Créancier {n} SAS",
-                siren=siren(9_000_001 + n),
-                address_line1="3 place Bellecour",
-                postcode="69002",
-                city="Lyon",
-                iban=str(IBAN.generate("FR", bank_code="30006", account_code=f"{n + 2}")),
-                mandate_reference=f"MAND-{n}",
-                mandate_signed_on=date(2025, 1, 10),
-                mandate_sums_basis="Factures impayées transmises par le créancier",
-                mandate_insurance_terms="RC Pro Hiscox",
-                mandate_fee_terms="15 % des sommes encaissées",
-                mandate_remittance_terms="Reversement sous 30 jours",
-            ).pk
-            for n in range(CREDITORS)
-        ]
+    agency = create_agency("bench")
     debtors = max(1, cases // DEBTORS_PER_CASE)
     due = due_params(now, cases, scatter=scatter)
     params: dict[str, Any] = {
         **due,
-        "agency": agency.pk,
-        "scenario": scenario.pk,
-        "step1": steps[0].pk,
-        "step2": steps[1].pk,
-        "creditors": creditor_ids,
+        "agency": agency.agency_id,
+        "scenario": agency.scenario_id,
+        "step1": agency.step_ids[0],
+        "step2": agency.step_ids[1],
+        "creditors": agency.creditor_ids,
         "cases": cases,
         "debtors": debtors,
         "year": now.year,
     }
     with transaction.atomic():
         with timed(f"{debtors:,} debtors"):
-            # Three in five are companies (SIREN, unique per agency); postcodes spread over
-            # metropolitan departments (Alsace-Moselle included) and 3 % La Réunion.
-            sql(
-                """
-                INSERT INTO debtors_debtor (agency_id, kind, name, first_name, siren,
-                    consents_to_electronic_registered_mail, address_line1, address_line2,
-                    postcode, city, country, created_at)
-                SELECT %(agency)s,
-                    CASE WHEN d %% 5 < 3 THEN 'company' ELSE 'person' END,
-                    'Débiteur ' || d,
-                    CASE WHEN d %% 5 < 3 THEN '' ELSE 'Camille' END,
-                    CASE WHEN d %% 5 < 3 THEN lpad(d::text, 9, '0') ELSE '' END,
-                    false, d || ' rue de la République', '',
-                    CASE WHEN d %% 100 < 3 THEN '974' || lpad((d %% 100)::text, 2, '0')
-                         ELSE lpad((1 + d %% 95)::text, 2, '0')
-                              || lpad((d * 7 %% 1000)::text, 3, '0') END,
-                    'Ville', 'FR', %(now)s - interval '30 days'
-                FROM generate_series(1, %(debtors)s) AS d
-                """,
-                params,
-            )
+            insert_debtors(agency.agency_id, debtors, now)
         with timed(f"{cases:,} cases"):
             sql(
                 f"""
                 INSERT INTO cases_case (agency_id, creditor_id, debtor_id, reference, state,
                     resume_state, closure_code, principal_total, principal_due,
-                    limitation_date, opened_at, accepted_at, next_action_at, scenario_id,
-                    next_step_id)
+                    limitation_date, first_due_date, opened_at, accepted_at, next_action_at,
+                    scenario_id, next_step_id)
                 SELECT %(agency)s,
                     (%(creditors)s::bigint[])[1 + g %% cardinality(%(creditors)s::bigint[])],
                     d.id,
                     'C-' || %(year)s || '-' || lpad(g::text, 7, '0'),
                     'reminder', '', '',
                     principal, principal,
-                    (%(now)s + interval '4 years')::date,
+                    (%(now)s + interval '4 years')::date, (%(now)s - interval '90 days')::date,
                     due - interval '13 days', due - interval '11 days', due,
                     %(scenario)s, %(step2)s
                 FROM generate_series(1, %(cases)s) AS g
@@ -245,7 +209,7 @@ def build(cases: int, *, scatter: bool) -> Fixture:
                 INSERT INTO cases_claim (agency_id, case_id, invoice_number, invoice_date,
                     due_date, principal, currency, debt_kind, limitation_date)
                 SELECT agency_id, id, 'F-' || id, (%(now)s - interval '120 days')::date,
-                    (%(now)s - interval '90 days')::date, principal_total, 'EUR', 'b2b',
+                    first_due_date, principal_total, 'EUR', 'b2b',
                     limitation_date
                 FROM cases_case WHERE agency_id = %(agency)s
                 """,
@@ -277,14 +241,15 @@ def build(cases: int, *, scatter: bool) -> Fixture:
                 params,
             )
     return Fixture(
-        agency_id=agency.pk,
-        step2_id=steps[1].pk,
-        step3_id=steps[2].pk,
+        agency_id=agency.agency_id,
+        step2_id=agency.step_ids[1],
+        step3_id=agency.step_ids[2],
         cases=cases,
         now=now,
         due=due,
         event_mark=sql("SELECT coalesce(max(id), 0) FROM cases_caseevent")[0],
         execution_mark=sql("SELECT coalesce(max(id), 0) FROM dunning_stepexecution")[0],
+        outbox_mark=sql("SELECT coalesce(max(id), 0) FROM collectio_outboxmessage")[0],
     )
 
 
@@ -295,14 +260,11 @@ def reset(fixture: Fixture) -> None:
     from django.db import transaction
 
     with transaction.atomic():
-        sql(
-            "DELETE FROM cases_caseevent WHERE id > %(mark)s AND agency_id = %(agency)s",
-            {"mark": fixture.event_mark, "agency": fixture.agency_id},
-        )
-        sql(
-            "DELETE FROM dunning_stepexecution WHERE id > %(mark)s AND agency_id = %(agency)s",
-            {"mark": fixture.execution_mark, "agency": fixture.agency_id},
-        )
+        for table, mark in WRITTEN.items():
+            sql(
+                f"DELETE FROM {table} WHERE id > %(mark)s AND agency_id = %(agency)s",
+                {"mark": getattr(fixture, mark), "agency": fixture.agency_id},
+            )
         sql(
             f"""
             UPDATE cases_case SET state = 'reminder', next_step_id = %(step2)s,
@@ -319,19 +281,26 @@ def settle() -> None:
     """Vacuum, analyze and checkpoint so each timed run starts from the same table state."""
     from django.db import DatabaseError
 
-    for table in ("cases_case", "cases_caseevent", "dunning_stepexecution"):
+    for table in ("cases_case", *WRITTEN):
         sql(f"VACUUM ANALYZE {table}")
     with suppress(DatabaseError):  # not a superuser: the runs start with more dirty pages
         sql("CHECKPOINT")
 
 
-def measure(label: str, cases: int, run: Callable[[], None], *, cpu: bool = True) -> Timing:
-    """Run once; print the wall time, the rate and how much of it this process computed."""
-    wall, started = time.perf_counter(), time.process_time()
-    run()
-    timing = Timing(label, cases, time.perf_counter() - wall, time.process_time() - started)
-    share = f" (Python CPU {timing.cpu_seconds / timing.seconds:.0%} of wall time)" if cpu else ""
-    print(f"  {label}: {timing.seconds:.2f} s, {timing.rate:,.0f} cases/s{share}", flush=True)
+def measure(label: str, cases: int, run: Callable[[], Cpu | None]) -> Timing:
+    """Run once; print the wall time, the rate and the CPU it took, counted here unless
+    ``run`` returns what its worker processes counted."""
+    before = cpu_now()
+    wall = time.perf_counter()
+    spent = run()
+    seconds = time.perf_counter() - wall
+    timing = Timing(label, cases, seconds, spent or cpu_now() - before)
+    server = "?" if timing.cpu.server is None else f"{timing.cpu.server:.1f}"
+    print(
+        f"  {label}: {timing.seconds:.2f} s, {timing.rate:,.0f} cases/s; "
+        f"CPU: Python {timing.cpu.client:.1f} s, PostgreSQL {server} s",
+        flush=True,
+    )
     return timing
 
 
@@ -352,27 +321,40 @@ class StatementClock:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
+        """Time statements, commits and (after them) the outbox's enqueue to Redis."""
         from django.db import connection
 
-        commit = connection.commit
+        from collectio import outbox
 
-        def timed_commit() -> None:
-            started = time.perf_counter()
-            commit()
-            self.seconds["COMMIT"] += time.perf_counter() - started
+        commit, enqueue = connection.commit, outbox.enqueue
 
-        connection.commit = timed_commit  # type: ignore[method-assign]
+        def clocked(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*args: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return call(*args)
+                finally:
+                    self.seconds[name] += time.perf_counter() - started
+
+            return run
+
+        connection.commit = clocked("COMMIT", commit)  # type: ignore[method-assign]
+        outbox.enqueue = clocked("enqueue (Redis)", enqueue)
         try:
             with connection.execute_wrapper(self):
                 yield
         finally:
             del connection.commit
+            outbox.enqueue = enqueue
 
     def report(self, total: float) -> None:
         parts = sorted(self.seconds.items(), key=lambda item: -item[1])
         spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts)
         outside = total - sum(self.seconds.values())
-        print(f"    database (driver included): {spent}; outside: {outside:.1f} s", flush=True)
+        print(
+            f"    database (driver included) and Redis: {spent}; outside: {outside:.1f} s",
+            flush=True,
+        )
 
 
 def sweep_once(agency_id: int, now: datetime, batch_size: int) -> int:
@@ -384,6 +366,21 @@ def sweep_once(agency_id: int, now: datetime, batch_size: int) -> int:
         return sweep_agency(agency_id=agency_id, now=now, batch_size=batch_size).executed
 
 
+def sweep_worker(agency_id: int, now: datetime, batch_size: int) -> tuple[int, Cpu]:
+    """``sweep_once`` in a pool process, printing where its time went; returns the cases it
+    advanced and the CPU it and its backend spent."""
+    clock = StatementClock()
+    before = cpu_now()
+    started = time.perf_counter()
+    with clock.installed():
+        executed = sweep_once(agency_id, now, batch_size)
+    seconds = time.perf_counter() - started
+    spent = cpu_now() - before
+    print(f"    worker {os.getpid()}, {executed:,} cases:", flush=True)
+    clock.report(seconds)
+    return executed, spent
+
+
 def run_sweep(fixture: Fixture, batch_size: int, profile: Path | None, workers: int = 1) -> Timing:
     """Time ``sweep_agency`` over every due case, then check what it wrote.
 
@@ -393,24 +390,26 @@ def run_sweep(fixture: Fixture, batch_size: int, profile: Path | None, workers: 
     label = f"sweep, batch {batch_size}"
     job = (fixture.agency_id, fixture.now, batch_size)
 
+    clock = StatementClock()
+
     def sweep() -> None:
-        executed.append(sweep_once(*job))
+        with clock.installed():
+            executed.append(sweep_once(*job))
 
     if workers > 1:
         from django.db import connections
 
         connections.close_all()  # each process opens its own connection
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            timing = measure(
-                f"{label}, {workers} workers",
-                fixture.cases,
-                lambda: executed.extend(pool.starmap(sweep_once, [job] * workers)),
-                cpu=False,
-            )
+
+            def sweeps() -> Cpu:
+                results = pool.starmap(sweep_worker, [job] * workers)
+                executed.extend(count for count, _cpu in results)
+                return sum((cpu for _count, cpu in results), start=Cpu(0.0, 0.0))
+
+            timing = measure(f"{label}, {workers} workers", fixture.cases, sweeps)
     elif profile is None:
-        clock = StatementClock()
-        with clock.installed():
-            timing = measure(label, fixture.cases, sweep)
+        timing = measure(label, fixture.cases, sweep)
         clock.report(timing.seconds)
     else:
         profiler = cProfile.Profile()
@@ -429,8 +428,11 @@ def run_sweep(fixture: Fixture, batch_size: int, profile: Path | None, workers: 
     return timing
 
 
-def run_baseline(fixture: Fixture) -> Timing:
-    """Time the raw-SQL floor: one INSERT of the event rows and one UPDATE of the same cases."""
+def run_baseline(fixture: Fixture, *, full: bool = True) -> Timing:
+    """Time the raw-SQL floor for the same rows the sweep writes: the events, the step
+    executions with one outbox message each (one CTE, as the sweep does), and one UPDATE of the
+    cases. ``full=False`` is the earlier floor (events and UPDATE only), kept to compare with
+    the figures measured before the outbox."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -438,6 +440,7 @@ def run_baseline(fixture: Fixture) -> Timing:
     from collectio.scoping import tenant_scope
     from dunning.models import Step
     from dunning.planning import at_sending_time, step_due_on
+    from dunning.sweep import STEP_EFFECTS
     from law.calendar import FrenchCalendar
 
     # The date the sweep plans step 3 for (metropolitan calendar), as one constant.
@@ -452,48 +455,75 @@ def run_baseline(fixture: Fixture) -> Timing:
         "step2": fixture.step2_id,
         "step3": fixture.step3_id,
         "next_at": next_at,
+        "kind": STEP_EFFECTS,
     }
+    where = "agency_id = %(agency)s AND state = ANY(%(active)s) AND next_action_at <= %(now)s"
+    due = f"FROM cases_case WHERE {where}"
+
+    clock = StatementClock()
 
     def baseline() -> None:
-        with transaction.atomic():
+        with clock.installed(), transaction.atomic():
             sql(
-                """
+                f"""
                 INSERT INTO cases_caseevent (agency_id, case_id, at, kind, transition,
                     from_state, to_state, payload)
                 SELECT agency_id, id, %(now)s, 'transition', 'send_reminder', state, 'reminder',
                     jsonb_build_object('step', %(step2)s, 'action', 'reminder')
-                FROM cases_case
-                WHERE agency_id = %(agency)s AND state = ANY(%(active)s)
-                    AND next_action_at <= %(now)s
+                {due}
                 """,
                 params,
             )
+            if full:
+                sql(
+                    f"""
+                    WITH executed AS (
+                        INSERT INTO dunning_stepexecution (agency_id, case_id, step_id, status,
+                            planned_for, executed_at, reasons)
+                        SELECT agency_id, id, %(step2)s, 'done', next_action_at, %(now)s, '[]'
+                        {due}
+                        RETURNING id, case_id, agency_id)
+                    INSERT INTO collectio_outboxmessage (agency_id, kind, key, payload, case_id,
+                        status, attempts, available_at, last_error, created_at)
+                    SELECT agency_id, %(kind)s, 'step_execution:' || id,
+                        jsonb_build_object('execution_id', id), case_id, 'pending', 0,
+                        %(now)s, '', %(now)s
+                    FROM executed
+                    """,
+                    params,
+                )
             sql(
-                """
+                f"""
                 UPDATE cases_case SET state = 'reminder', next_step_id = %(step3)s,
                     next_action_at = %(next_at)s
-                WHERE agency_id = %(agency)s AND state = ANY(%(active)s)
-                    AND next_action_at <= %(now)s
+                WHERE {where}
                 """,
                 params,
             )
 
-    timing = measure("raw-SQL baseline", fixture.cases, baseline)
-    verify(fixture, step_executions=0)
+    label = "raw-SQL baseline" if full else "raw-SQL, events+UPDATE only"
+    timing = measure(label, fixture.cases, baseline)
+    clock.report(timing.seconds)
+    verify(fixture, step_executions=fixture.cases if full else 0)
     return timing
 
 
 def verify(fixture: Fixture, *, step_executions: int) -> None:
-    """Every case moved to step 3 and later than now, one new event per case."""
+    """Every case moved to step 3 and later than now, one new event per case, and the given
+    number of step executions, each with its outbox message."""
     row = sql(
         """
         SELECT
             (SELECT count(*) FROM cases_case WHERE agency_id = %(agency)s
                 AND next_step_id = %(step3)s AND next_action_at > %(now)s),
             (SELECT count(*) FROM cases_caseevent WHERE agency_id = %(agency)s
-                AND id > %(events)s AND kind = 'transition'),
+                AND id > %(events)s AND kind = 'transition' AND actor_kind = 'system'),
             (SELECT count(*) FROM dunning_stepexecution WHERE agency_id = %(agency)s
-                AND id > %(executions)s AND step_id = %(step2)s AND status = 'done')
+                AND id > %(executions)s AND step_id = %(step2)s AND status = 'done'),
+            (SELECT count(*) FROM collectio_outboxmessage o JOIN dunning_stepexecution e
+                ON o.key = 'step_execution:' || e.id AND o.case_id = e.case_id
+                WHERE o.agency_id = %(agency)s AND o.id > %(outbox)s AND e.id > %(executions)s
+                AND o.status = 'pending')
         """,
         {
             "agency": fixture.agency_id,
@@ -502,23 +532,30 @@ def verify(fixture: Fixture, *, step_executions: int) -> None:
             "now": fixture.now,
             "events": fixture.event_mark,
             "executions": fixture.execution_mark,
+            "outbox": fixture.outbox_mark,
         },
     )
-    expected = (fixture.cases, fixture.cases, step_executions)
+    expected = (fixture.cases, fixture.cases, step_executions, step_executions)
     if tuple(row) != expected:
-        sys.exit(f"verification failed: (moved, events, executions) = {row}, expected {expected}")
+        sys.exit(
+            f"verification failed: (moved, events, executions, outbox) = {row}, expected {expected}"
+        )
 
 
 def purge_broker(broker: str) -> int:
     """Drop the outbox deliveries the sweeps queued (their rows are gone), but only
     from the bench's own Redis database: elsewhere they may share a queue with real work."""
     from collectio.celery import app
+    from collectio.outbox import HANDLERS
 
     if broker != BROKER:
         print(f"  left the queued messages in {broker}: purge them yourself")
         return 0
+    queues = {app.conf.task_default_queue, *(handler.queue for handler in HANDLERS.values())}
     try:
-        return app.control.purge()
+        with app.connection_for_write() as connection:
+            channel = connection.default_channel
+            return sum(channel.queue_purge(queue) or 0 for queue in sorted(queues))
     except Exception as error:  # the broker is down: nothing was queued
         print(f"  broker purge failed: {error}")
         return 0
@@ -573,30 +610,44 @@ def main() -> None:
 
     # A baseline before every sweep, and the best of each: the machine may be shared, and
     # noise only ever slows a run down.
-    baselines, sweeps = [], []
+    # Both baselines before every sweep, and the best of each: the machine may be shared, and
+    # noise only ever slows a run down.
+    floors: dict[bool, list[Timing]] = {True: [], False: []}
+    sweeps = []
     for index, batch_size in enumerate(args.batch_size):
         runs = []
         for run in range(args.repeat):
-            if index or run:
-                reset(fixture)
-            baselines.append(run_baseline(fixture))
+            for full in (True, False):
+                if index or run or not full:
+                    reset(fixture)
+                floors[full].append(run_baseline(fixture, full=full))
             reset(fixture)
             profile = args.profile if index == run == 0 else None
             runs.append(run_sweep(fixture, batch_size, profile, args.workers))
         sweeps.append(min(runs, key=lambda t: t.seconds))
-    baseline = min(baselines, key=lambda t: t.seconds)
+    baseline, earlier = (min(floors[full], key=lambda t: t.seconds) for full in (True, False))
     purged = purge_broker(args.broker)
 
-    best = f", best of {len(baselines)} baseline runs and of {args.repeat} per sweep"
-    print(f"\n{cases:,} cases{best}; {purged} queued side-effect messages purged")
-    print(f"  {'run':<28}{'seconds':>9}{'cases/s':>10}{'ratio':>8}")
-    print(f"  {baseline.label:<28}{baseline.seconds:>9.2f}{baseline.rate:>10,.0f}{1:>8.2f}")
-    for timing in sweeps:
-        ratio = timing.rate / baseline.rate
-        mark = "ok" if ratio >= GOAL else "below 1/3"
+    best = f", best of {len(floors[True])} runs of each baseline and of {args.repeat} per sweep"
+    print(f"\n{cases:,} cases{best}; {purged} queued side-effect deliveries purged")
+    print(
+        f"  {'run':<32}{'seconds':>9}{'cases/s':>10}{'ratio':>8}{'(earlier floor)':>16}"
+        f"{'CPU s':>8}{'CPU ratio':>11}"
+    )
+
+    def row(timing: Timing, note: str = "") -> None:
+        cpu, floor_cpu = timing.cpu_seconds, baseline.cpu_seconds
+        cpu_ratio = f"{floor_cpu / cpu:>11.2f}" if cpu and floor_cpu else f"{'?':>11}"
         print(
-            f"  {timing.label:<28}{timing.seconds:>9.2f}{timing.rate:>10,.0f}{ratio:>8.2f}  {mark}"
+            f"  {timing.label:<32}{timing.seconds:>9.2f}{timing.rate:>10,.0f}"
+            f"{timing.rate / baseline.rate:>8.2f}{timing.rate / earlier.rate:>16.2f}"
+            f"{cpu or 0:>8.1f}{cpu_ratio}{note}"
         )
+
+    row(baseline)
+    row(earlier)
+    for timing in sweeps:
+        row(timing, "  ok" if timing.rate / baseline.rate >= GOAL else "  below 1/3")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,17 @@ def tenant_scope(agency_id: int | None) -> Iterator[None]:
         yield
 
 
+def _membership(user: Any) -> Any:
+    """The user's membership with the agency and creditor every page names, in one query
+    (``user.membership`` would load each of them on first use)."""
+    # Found through the relation: collectio.models imports this module.
+    model = user._meta.get_field("membership").related_model
+    membership = model._base_manager.select_related("agency", "creditor").filter(user=user).first()
+    if membership is not None:
+        user.membership = membership  # later reads of user.membership find it
+    return membership
+
+
 class TenantScopeMiddleware:
     """Activate the scope from the user's membership (never from request data).
 
@@ -65,7 +76,7 @@ class TenantScopeMiddleware:
         if user.is_superuser and request.path.startswith("/admin/"):
             with scopes_disabled():
                 return self.get_response(request)
-        membership = getattr(user, "membership", None)
+        membership = _membership(user)
         request.membership = membership  # type: ignore[attr-defined]
         with tenant_scope(membership.agency_id if membership else None):
             response = self.get_response(request)

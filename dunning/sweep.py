@@ -20,6 +20,7 @@ from django.db.models import F, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
 
 from cases import events
 from cases.models import (
@@ -264,19 +265,23 @@ def _advance(case: Case, policy: AgencyPolicy, batch: Batch) -> None:
 def run_step(
     case: Case, step: Step, policy: AgencyPolicy, batch: Batch, calendar: FrenchCalendar
 ) -> None:
-    failing = failing_conditions(case, step.transition)
-    if failing is None:
-        _block(case, batch, [_("The step does not fit the case's state.")])
-        return
-    if failing:
-        if set(failing) <= WAITING_CONDITIONS:
+    from_state, planned_for = case.state, case.next_action_at
+    try:
+        # The transition checks its own conditions; asking which ones fail only when it refuses
+        # saves a second round of them (each reads today's date) on nearly every case.
+        getattr(case, step.transition)()
+    except TransitionNotAllowed:
+        failing = failing_conditions(case, step.transition)
+        if failing is None:
+            _block(case, batch, [_("The step does not fit the case's state.")])
+        elif failing and set(failing) <= WAITING_CONDITIONS:
             case.next_action_at = _recheck_at(case, step, batch, calendar)
             batch.result.rescheduled += 1
-        else:
+        elif failing:
             _block(case, batch, [str(check.message) for check in failing])
+        else:  # refused although every condition holds: nothing this sweep can decide
+            raise
         return
-    from_state, planned_for = case.state, case.next_action_at
-    getattr(case, step.transition)()
     today = batch.today
     if step.action == Action.FORMAL_NOTICE and not step.deadline_from_acknowledgement:
         case.formal_notice_deadline = debtor_deadline(

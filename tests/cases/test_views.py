@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django_scopes import scopes_disabled
 
+from cases import events
 from cases.models import Case, CaseEvent, CaseState, has_outstanding
+from collectio.scoping import tenant_scope
 from tests import factories
 
 
@@ -121,3 +125,50 @@ def test_close_without_a_code_is_refused_not_a_server_error(world, client):
     response = client.post(reverse("workspace:transition", args=[case.pk, "close"]))
     assert response.status_code in (400, 409)
     assert _reload(case).state == CaseState.REMINDER
+
+
+def _queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_queue_and_case_page_load_the_agency_with_the_membership(world, client):
+    """The header names the member's agency (and creditor): they come with the membership in
+    one query, not each in a query of their own (the case page loaded the agency twice)."""
+    case = factories.new_case(world.creditor, state=CaseState.REMINDER)
+    for user in (world.agent, world.creditor_user):
+        client.force_login(user)
+        for url in (reverse("workspace:list"), reverse("workspace:detail", args=[case.pk])):
+            queries = _queries(client, url)
+            alone = [
+                q
+                for q in queries
+                if q.startswith(('SELECT "collectio_agency"."id"', 'SELECT "cases_creditor"."id"'))
+            ]
+            assert alone == [], url
+            assert world.agency.legal_name in client.get(url).content.decode()
+
+
+def test_case_page_queries_do_not_grow_with_its_timeline(world, client):
+    case = factories.new_case(world.creditor, state=CaseState.REMINDER)
+    client.force_login(world.agent)
+    url = reverse("workspace:detail", args=[case.pk])
+    client.get(url)
+    before = len(_queries(client, url))
+    with tenant_scope(world.agency.pk):
+        for author in (world.agent, world.admin, world.creditor_user, None):
+            events.note_added(case=case, actor=author, text="Rappel demandé")
+    assert len(_queries(client, url)) == before
+
+
+def test_queue_queries_do_not_grow_with_the_cases_on_the_page(world, client):
+    factories.new_case(world.creditor, state=CaseState.REMINDER)
+    client.force_login(world.agent)
+    url = reverse("workspace:list")
+    client.get(url)
+    before = len(_queries(client, url))
+    for creditor in (world.creditor, world.other_creditor) * 5:
+        factories.new_case(creditor, state=CaseState.REMINDER)
+    assert len(_queries(client, url)) == before
