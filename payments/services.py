@@ -91,15 +91,18 @@ def payment_record(
         bank_reference=bank_reference,
     )
     payment.designated_claims.set(designated_claims, through_defaults={"agency_id": case.agency_id})
-    # R124-6: what is collected is owed to the creditor within the month, a tracked deadline.
-    dunning_services.deadline_remittance_open(
-        case=case, payment_id=payment.pk, amount=payment.amount, collected_on=received_on
-    )
     try:
         statement = case_statement(case, on=timezone.localdate())
     except RateMissing as missing:  # REQ-R1: no balance without the rate, and no half-write
         raise ValidationError(rate_missing_message(missing)) from missing
     refund = _refund_of_excess(case, payment, statement.overpayment, excess_owed_to_debtor)
+    # R124-6: what is collected for the creditor is remitted within the month, a tracked
+    # deadline; an excess owed back to the debtor is not the creditor's.
+    remitted = payment.amount - (refund.amount if refund else ZERO)
+    if remitted > ZERO:
+        dunning_services.deadline_remittance_open(
+            case=case, payment_id=payment.pk, amount=remitted, collected_on=received_on
+        )
     Case.objects.filter(pk=case.pk).update(principal_due=statement.principal_balance)
     case_services.case_refresh_limitation(case=case)
     events.payment_recorded(

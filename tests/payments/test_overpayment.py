@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CaseState
 from collectio.money import euros
+from dunning.models import Deadline
 from dunning.statement import case_statement
 from notices.selectors import remittance
 from payments.models import Payment, Refund
@@ -122,6 +123,8 @@ def test_the_creditor_is_remitted_what_was_owed_not_the_excess(client, alpha_sco
     _pay(client, case, "5000.00", excess_owed_to_debtor="on")
     (row,) = remittance(alpha_scope.creditor, date(2026, 5, 1), date(2026, 5, 31)).rows
     assert row.collected == owed
+    (deadline,) = Deadline.objects.filter(case=case, kind=Deadline.Kind.REMITTANCE)
+    assert deadline.amount == owed  # the month to remit runs on the creditor's money only
     assert row.commission == (owed * alpha_scope.creditor.commission_rate / 100).quantize(
         Decimal("0.01")
     )
