@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _l
 from cases import events
 from cases.models import CaseEvent
 from collectio.money import euros
-from collectio.outbox import OutboxMessage, outbox_handler
+from collectio.outbox import OutboxMessage, outbox_handler, reconnecting
 from payments.models import Payment
 from payments.services import CREDITOR_PAYMENT_NOTICE
 
@@ -53,6 +53,13 @@ def notify_creditor_of_payment(message: OutboxMessage) -> None:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[creditor.contact_email],
         )
-    events.creditor_notified(
-        case=case, payment_id=payment.pk, recipient=creditor.contact_email, amount=payment.amount
+    # The e-mail has left: record it even if the database dropped meanwhile, or a second
+    # delivery of this message would send it again.
+    reconnecting(
+        lambda: events.creditor_notified(
+            case=case,
+            payment_id=payment.pk,
+            recipient=creditor.contact_email,
+            amount=payment.amount,
+        )
     )
