@@ -61,7 +61,7 @@ def _write(
     kind: str,
     *,
     case: Case | None,
-    cases: Cases | None,
+    cases: Cases | None = None,
     actor: Any,
     payload: dict[str, Any],
     transition: str = "",
@@ -113,7 +113,6 @@ def case_opened(*, case: Case, actor: Any, claims: int, principal: Decimal) -> C
     return _write(
         Kind.OPENED,
         case=case,
-        cases=None,
         actor=actor,
         to_state=case.state,
         payload={"claims": claims, "principal": principal},
@@ -146,7 +145,7 @@ def state_changed(
 
 def note_added(*, case: Case, actor: Any, text: str) -> CaseEvent | None:
     """A note someone typed, and nothing else."""
-    return _write(Kind.NOTE, case=case, cases=None, actor=actor, payload={"text": text})
+    return _write(Kind.NOTE, case=case, actor=actor, payload={"text": text})
 
 
 def step_awaiting(
@@ -196,14 +195,13 @@ def _letter(notice: Any) -> dict[str, Any]:
 
 
 def letter_created(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
-    return _write(Kind.LETTER_CREATED, case=case, cases=None, actor=actor, payload=_letter(notice))
+    return _write(Kind.LETTER_CREATED, case=case, actor=actor, payload=_letter(notice))
 
 
 def letter_sent(*, case: Case, notice: Any, at: datetime | None = None) -> CaseEvent | None:
     return _write(
         Kind.LETTER_SENT,
         case=case,
-        cases=None,
         actor=None,
         payload={**_letter(notice), "tracking_number": notice.tracking_number},
         at=at,
@@ -214,21 +212,19 @@ def letter_failed(*, case: Case, notice: Any, error: str) -> CaseEvent | None:
     return _write(
         Kind.LETTER_FAILED,
         case=case,
-        cases=None,
         actor=None,
         payload={**_letter(notice), "error": error},
     )
 
 
 def letter_retried(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
-    return _write(Kind.LETTER_RETRIED, case=case, cases=None, actor=actor, payload=_letter(notice))
+    return _write(Kind.LETTER_RETRIED, case=case, actor=actor, payload=_letter(notice))
 
 
 def letter_tracking_recorded(*, case: Case, notice: Any, actor: Any) -> CaseEvent | None:
     return _write(
         Kind.LETTER_TRACKING,
         case=case,
-        cases=None,
         actor=actor,
         payload={**_letter(notice), "tracking_number": notice.tracking_number},
     )
@@ -240,7 +236,6 @@ def letter_acknowledged(
     return _write(
         Kind.LETTER_ACKNOWLEDGED,
         case=case,
-        cases=None,
         actor=actor,
         payload={**_letter(notice), "received_on": received_on},
     )
@@ -250,7 +245,6 @@ def letter_bounced(*, case: Case, notice: Any, reason: str) -> CaseEvent | None:
     return _write(
         Kind.LETTER_BOUNCED,
         case=case,
-        cases=None,
         actor=None,
         payload={**_letter(notice), "reason": reason},
     )
@@ -262,7 +256,6 @@ def formal_notice_received(
     return _write(
         Kind.NOTICE_RECEIVED,
         case=case,
-        cases=None,
         actor=actor,
         payload={"received_on": received_on, "deadline": deadline},
     )
@@ -272,7 +265,6 @@ def call_task_created(*, case: Case, call_task_id: int) -> CaseEvent | None:
     return _write(
         Kind.CALL_TASK_CREATED,
         case=case,
-        cases=None,
         actor=None,
         payload={"call_task_id": call_task_id},
     )
@@ -284,7 +276,6 @@ def call_logged(
     return _write(
         Kind.CALL_LOGGED,
         case=case,
-        cases=None,
         actor=actor,
         payload={"call_task_id": call_task_id, "outcome": outcome},
     )
@@ -304,7 +295,6 @@ def payment_recorded(
     return _write(
         Kind.PAYMENT,
         case=case,
-        cases=None,
         actor=actor,
         payload={
             "payment_id": payment_id,
@@ -324,7 +314,6 @@ def refund_owed(
     return _write(
         Kind.REFUND_OWED,
         case=case,
-        cases=None,
         actor=actor,
         payload={"refund_id": refund_id, "payment_id": payment_id, "amount": amount},
     )
@@ -336,7 +325,6 @@ def refund_paid(
     return _write(
         Kind.REFUND_PAID,
         case=case,
-        cases=None,
         actor=actor,
         payload={"refund_id": refund_id, "amount": amount, "refunded_on": refunded_on},
     )
@@ -349,7 +337,6 @@ def creditor_notified(
     return _write(
         Kind.CREDITOR_NOTIFIED,
         case=case,
-        cases=None,
         actor=None,
         payload={"payment_id": payment_id, "recipient": recipient, "amount": amount},
     )
@@ -359,21 +346,19 @@ def creditor_not_notified(*, case: Case, payment_id: int, reason: str) -> CaseEv
     return _write(
         Kind.CREDITOR_NOT_NOTIFIED,
         case=case,
-        cases=None,
         actor=None,
         payload={"payment_id": payment_id, "reason": reason},
     )
 
 
 def handoff_approved(*, case: Case, actor: Any) -> CaseEvent | None:
-    return _write(Kind.HANDOFF_APPROVED, case=case, cases=None, actor=actor, payload={})
+    return _write(Kind.HANDOFF_APPROVED, case=case, actor=actor, payload={})
 
 
 def dossier_built(*, case: Case, actor: Any, dossier_id: int, sha256: str) -> CaseEvent | None:
     return _write(
         Kind.DOSSIER_BUILT,
         case=case,
-        cases=None,
         actor=actor,
         payload={"dossier_id": dossier_id, "sha256": sha256},
     )
@@ -403,7 +388,6 @@ def payment_plan_agreed(
     return _write(
         Kind.PLAN_AGREED,
         case=case,
-        cases=None,
         actor=actor,
         payload={
             "plan_id": plan_id,
@@ -423,7 +407,6 @@ def judicial_step_recorded(
     return _write(
         Kind.JUDICIAL_STEP,
         case=case,
-        cases=None,
         actor=actor,
         payload={"step": step, "on": on, "deadline": deadline},
     )
@@ -442,7 +425,6 @@ def deadline_alert(
     return _write(
         Kind.DEADLINE_ALERT,
         case=case,
-        cases=None,
         actor=None,
         payload={
             "deadline_id": deadline_id,
@@ -467,7 +449,6 @@ def deadline_passed(
     return _write(
         Kind.DEADLINE_PASSED,
         case=case,
-        cases=None,
         actor=None,
         payload={
             "deadline_id": deadline_id,
