@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "payments",
     "notices",
     "workspace",
+    "portal",
+    "backoffice",
+    "api",
     "demo",
 ]
 

@@ -36,7 +36,7 @@ def test_click_on_a_case_that_moved_meanwhile_is_refused_in_the_page(world, live
     with scopes_disabled():  # a colleague escalates while the page is open
         services.case_transition(case=case, transition="escalate", actor=world.admin)
     page.click("button[data-transition=hold]")
-    assert page.locator(".messages li.error").count() == 1
+    assert page.locator(".messages .error").count() == 1
     with scopes_disabled():
         assert Case.objects.get(pk=case.pk).state == CaseState.PHONE_FOLLOWUP
 

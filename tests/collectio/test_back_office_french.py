@@ -133,7 +133,7 @@ def test_wrong_login_says_une_adresse_e_mail(client, world, french):
 
 # --- error pages (the suite runs with DEBUG=False) --------------------------------------------
 def _is_french_layout_page(html: str, text: str) -> None:
-    assert '<html lang="fr">' in html and 'class="brand"' in html  # the shared layout
+    assert '<html lang="fr">' in html and "navbar-brand brand" in html  # the shared layout
     assert text in html
 
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiConfig(AppConfig):
+    """The partners' REST API and outbound webhooks."""
+
+    name = "api"
+    verbose_name = _("REST API")
