@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from collectio import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="workspace:list"), name="home"),
+    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

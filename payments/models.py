@@ -28,6 +28,15 @@ class Payment(models.Model):
         DIRECT_DEBIT = "direct_debit", _("Direct debit")
         CHEQUE = "cheque", _("Cheque")
 
+    class Source(models.TextChoices):
+        """Who told us: the money is the same, what must follow is not (a payment the creditor
+        received directly is never the agency's to remit)."""
+
+        AGENT = "agent", _("Entered by an agent")
+        CREDITOR = "creditor", _("Received directly by the creditor")
+        API = "api", _("Posted through the API")
+        BANK = "bank", _("Bank statement")
+
     agency = models.ForeignKey(
         Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
     )
@@ -42,6 +51,9 @@ class Payment(models.Model):
     )
     received_on = models.DateField(_("received on"))
     method = models.CharField(_("method"), max_length=20, choices=Method)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source, default=Source.AGENT, db_default=Source.AGENT
+    )
     bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
     designated_claims = models.ManyToManyField(
         Claim,

@@ -53,6 +53,7 @@ def payment_record(
     designated_claims: Sequence[Claim] = (),
     bank_reference: str = "",
     excess_owed_to_debtor: bool = False,
+    source: str = Payment.Source.AGENT,
 ) -> Payment:
     """Record money, re-impute, tell the creditor (REQ-A7), start the month to remit it
     (R124-6) and close when nothing is left.
@@ -88,6 +89,7 @@ def payment_record(
         amount=to_money(amount),
         received_on=received_on,
         method=method,
+        source=source,
         bank_reference=bank_reference,
     )
     payment.designated_claims.set(designated_claims, through_defaults={"agency_id": case.agency_id})
