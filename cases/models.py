@@ -80,6 +80,22 @@ class Creditor(PostalAddress):
     mandate_allows_payment_plans = models.BooleanField(
         _("agency may grant payment plans"), default=False
     )
+    # The convention's bounds (R124-3): within them the agency decides alone, beyond them the
+    # creditor approves from its portal.
+    plan_max_months = models.PositiveSmallIntegerField(
+        _("longest payment plan without approval (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    settlement_min_percent = models.DecimalField(
+        _("lowest settlement without approval (% of the amount due)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Empty: every settlement needs the creditor's approval."),
+    )
     handoff_requires_approval = models.BooleanField(
         _("judicial handoff needs the creditor's approval"), default=True
     )
