@@ -57,6 +57,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# What the apps above do with every event written, in the same transaction (the API publishes
+# them to webhook subscriptions): ``hook(agency_id=..., event_ids=[...])``.
+EventHook = Callable[..., None]
+EVENT_HOOKS: list[EventHook] = []
+
+
+def on_event(hook: EventHook) -> EventHook:
+    if hook not in EVENT_HOOKS:
+        EVENT_HOOKS.append(hook)
+    return hook
+
+
+def _written(agency_id: int, event_ids: list[int]) -> None:
+    for hook in EVENT_HOOKS:
+        hook(agency_id=agency_id, event_ids=event_ids)
+
+
 def _write(
     kind: str,
     *,
@@ -80,7 +97,9 @@ def _write(
         **_actor(actor),
     )
     if case is not None:
-        return CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+        event = CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+        _written(case.agency_id, [event.pk])
+        return event
     if cases is None:
         raise TypeError("an event needs case= or cases=")
     if cases.ids:
@@ -90,7 +109,7 @@ def _write(
                 f"INSERT INTO {CaseEvent._meta.db_table} (agency_id, case_id, actor_id, "  # noqa: S608
                 "actor_kind, actor_label, at, kind, transition, from_state, to_state, payload) "
                 "SELECT %s, t.case_id, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb "
-                "FROM unnest(%s::bigint[]) AS t(case_id)",
+                "FROM unnest(%s::bigint[]) AS t(case_id) RETURNING id",
                 [
                     cases.agency_id,
                     actor_user.pk if actor_user else None,
@@ -105,6 +124,7 @@ def _write(
                     list(cases.ids),
                 ],
             )
+            _written(cases.agency_id, [row[0] for row in cursor.fetchall()])
     return None
 
 
