@@ -23,7 +23,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from cases.models import Case, CaseEvent, CaseState, ClosureCode
+from cases.models import Case, CaseDocument, CaseEvent, CaseState, ClosureCode
 from collectio.models import Agency, User
 from collectio.money import euros
 
@@ -480,6 +480,30 @@ def deadline_passed(
     )
 
 
+def case_submitted(
+    *, case: Case, actor: Any, channel: str, documents: int, basis: str = ""
+) -> CaseEvent | None:
+    """The creditor handed the case over (portal form, bulk import or API), with its documents
+    and the contract or terms the debt rests on (``basis``)."""
+    return _write(
+        Kind.SUBMITTED,
+        case=case,
+        actor=actor,
+        payload={"channel": channel, "documents": documents, "basis": basis},
+    )
+
+
+def document_added(
+    *, case: Case, actor: Any, document_id: int, kind: str, name: str
+) -> CaseEvent | None:
+    return _write(
+        Kind.DOCUMENT_ADDED,
+        case=case,
+        actor=actor,
+        payload={"document_id": document_id, "kind": kind, "name": name},
+    )
+
+
 # --- the French sentences ---------------------------------------------------------------------
 # Letter kinds and channels are the letters app's words; it registers their labels at start-up
 # (``NoticesConfig.ready``) so this module, below it, can name them without importing it.
@@ -647,6 +671,26 @@ def _deadline_passed(p: dict[str, Any]) -> str:
     return sentences.get(p.get("deadline", ""), _("Deadline missed: %(day)s.")) % values
 
 
+def _document_kind(kind: str) -> str:
+    labels = dict(CaseDocument.Kind.choices)
+    return str(labels.get(kind, kind)).lower()
+
+
+def _submitted(p: dict[str, Any]) -> str:
+    how = {
+        "portal": _("through the portal"),
+        "import": _("by a bulk import"),
+        "api": _("through the API"),
+    }.get(p.get("channel", ""), "")
+    text = (
+        _("Case handed over by the creditor %(how)s, with %(count)s document(s).")
+        % {"how": how, "count": p.get("documents", 0)}
+    ).replace("  ", " ")
+    if p.get("basis"):
+        text = f"{text} " + _("Grounds of the debt: %(basis)s") % {"basis": p["basis"]}
+    return text
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.OPENED: lambda p: (
         _("Case opened with %(count)s invoice(s) totalling %(amount)s.")
@@ -715,6 +759,11 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.JUDICIAL_STEP: _judicial_step,
     Kind.DEADLINE_ALERT: _deadline_alert,
     Kind.DEADLINE_PASSED: _deadline_passed,
+    Kind.SUBMITTED: _submitted,
+    Kind.DOCUMENT_ADDED: lambda p: (
+        _("Document added: %(kind)s “%(name)s”.")
+        % {"kind": _document_kind(p.get("kind", "")), "name": p.get("name", "")}
+    ),
 }
 
 

@@ -21,7 +21,7 @@ from django_scopes import ScopeError, scopes_disabled
 
 from cases import selectors
 from cases.access import access_case
-from cases.models import Case, CaseEvent, CaseState, Claim, Creditor
+from cases.models import Case, CaseDocument, CaseEvent, CaseState, Claim, Creditor
 from collectio.access import visible
 from collectio.models import Agency, Role, User
 from collectio.outbox import OutboxMessage
@@ -165,6 +165,10 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
         FormSubmission.objects.create(
             agency=agency, user=User.objects.filter(membership__agency=agency).first(),
             token=uuid.uuid4(),
+        )  # fmt: skip
+        CaseDocument.objects.create(
+            agency=agency, case=case, kind=CaseDocument.Kind.INVOICE, file="case-documents/x.pdf",
+            original_name="facture.pdf", content_type="application/pdf", size=10, sha256="0" * 64,
         )  # fmt: skip
     return case
 
