@@ -125,7 +125,9 @@ def field_errors(detail: Any, path: list[str | int] | None = None) -> Iterator[d
     path = path or []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            inner = path if key in ("non_field_errors", "__all__") else [*path, key]
+            inner = (
+                path if key in ("non_field_errors", "__all__") else [*path, *str(key).split(".")]
+            )
             yield from field_errors(value, inner)
     elif isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Exists, FileField, OuterRef, QuerySet
 from django.urls import reverse
 
-from cases.models import Case, CaseEvent, Creditor
+from cases.models import Case, CaseDocument, CaseEvent, Creditor
 from collectio.access import Principal, visible
 from debtors.models import Debtor
 from dunning.statement import Statement, case_statement
@@ -189,11 +189,25 @@ class Document:
         }
 
 
+def case_document(document: CaseDocument) -> Document:
+    return Document(
+        id=f"document-{document.pk}",
+        kind=document.kind,
+        name=document.original_name,
+        content_type=document.content_type,
+        sha256=document.sha256,
+        created_at=document.created_at,
+        file=document.file,
+    )
+
+
 def case_documents(*, case: Case, principal: Principal | None) -> list[Document]:
-    """The letters with their PDF and the judicial dossiers the principal may see."""
+    """The documents handed over, the letters with their PDF and the judicial dossiers the
+    principal may see."""
+    handed_over = visible(CaseDocument.objects.filter(case=case, agency_id=case.agency_id), principal)
     letters = visible(case_notices(case=case).exclude(pdf=""), principal)
     dossiers = visible(JudicialDossier.objects.filter(case=case, agency_id=case.agency_id), principal)
-    documents = [
+    documents = [case_document(d) for d in handed_over] + [
         Document(
             id=f"letter-{n.pk}",
             kind=f"letter:{n.kind}",

@@ -6,19 +6,26 @@ dates are ISO 8601 (legal dates are days in Europe/Paris).
 
 from __future__ import annotations
 
+import base64
+import binascii
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.webhooks import event_type
 from cases.events import actor_name, describe
-from cases.models import Case, CaseEvent, CaseState, Claim, ClosureCode, Creditor
+from cases.intake import DocumentInput
+from cases.models import Case, CaseDocument, CaseEvent, CaseState, Claim, ClosureCode, Creditor
 from cases.services import TRANSITIONS, ClaimInput
 from collectio.money import to_money
+from collectio.uploads import upload_check
 from debtors.models import ContactPoint, Debtor
+from debtors.services import DebtorInput, debtor_input_errors
 from law.payment_terms import PaymentTerm
 from payments.models import Payment
 
@@ -202,18 +209,33 @@ class CaseDetailSerializer(CaseSerializer):
     actions = serializers.SerializerMethodField(
         help_text=_("The transitions this key may POST to /transitions/ now.")
     )
+    warnings = serializers.SerializerMethodField(
+        help_text=_("Why amounts_due_today is null (a legal rate not loaded yet).")
+    )
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "claims", "amounts_due_today", "next_step", "actions"]
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "claims",
+            "amounts_due_today",
+            "next_step",
+            "actions",
+            "warnings",
+        ]
         read_only_fields = fields
 
-    @extend_schema_field(AmountsSerializer)
-    def get_amounts_due_today(self, case: Case) -> dict[str, Any]:
-        return self.context["amounts"]
+    @extend_schema_field(AmountsSerializer(allow_null=True))
+    def get_amounts_due_today(self, case: Case) -> dict[str, Any] | None:
+        amounts = self.context["amounts"]
+        return AmountsSerializer(amounts).data if amounts is not None else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, case: Case) -> list[str]:
+        return self.context["warnings"]
 
     @extend_schema_field(NextStepSerializer)
     def get_next_step(self, case: Case) -> dict[str, Any]:
-        return self.context["next_step"]
+        return NextStepSerializer(self.context["next_step"]).data
 
     @extend_schema_field(ActionSerializer(many=True))
     def get_actions(self, case: Case) -> list[dict[str, Any]]:
@@ -270,9 +292,43 @@ class ClaimInputSerializer(serializers.Serializer):
             )
         return attrs
 
-    @staticmethod
-    def to_input(data: dict[str, Any]) -> ClaimInput:
-        return ClaimInput(**data)
+
+class DocumentInputSerializer(serializers.Serializer):
+    """A file sent inline, in base64, so that a retry with the same body is the same request."""
+
+    kind = serializers.ChoiceField(choices=CaseDocument.Kind.choices, default="invoice")
+    invoice_number = serializers.CharField(
+        max_length=50,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text=_("Ties the file to this invoice of the case."),
+    )
+    filename = serializers.CharField(max_length=200)
+    content = serializers.CharField(help_text=_("The file, base64-encoded (PDF, JPEG or PNG)."))
+
+    def validate_content(self, value: str) -> bytes:
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as bad:
+            raise serializers.ValidationError(_("This is not base64."), code="base64") from bad
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The file's real type and size, read from its bytes (``collectio.uploads``)."""
+        try:
+            upload_check(ContentFile(attrs["content"], name=attrs["filename"]))
+        except DjangoValidationError as refused:
+            raise serializers.ValidationError(
+                {"content": [serializers.ErrorDetail(m, code=refused.code) for m in refused]}
+            ) from refused
+        return attrs
+
+    def to_input(self, data: dict[str, Any]) -> DocumentInput:
+        return DocumentInput(
+            file=ContentFile(data["content"], name=data["filename"]),
+            kind=data["kind"],
+            invoice_number=data["invoice_number"],
+        )
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -294,17 +350,57 @@ class CaseCreateSerializer(serializers.Serializer):
         default=False,
         help_text=_("Open the case even if an invoice is already in an open case of yours."),
     )
+    documents = DocumentInputSerializer(many=True, required=False, default=list, max_length=20)
 
-    def validate_claims(self, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def validate_debtor(self, debtor: dict[str, Any]) -> DebtorInput:
+        given = DebtorInput(**debtor)
+        errors = debtor_input_errors(given)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return given
+
+    def validate_claims(self, claims: list[dict[str, Any]]) -> list[ClaimInput]:
         numbers = [c["invoice_number"].strip() for c in claims]
         if len(set(numbers)) != len(numbers):
             raise serializers.ValidationError(_("The same invoice number is given twice."))
-        return claims
+        inputs = [ClaimInput(**c) for c in claims]
+        errors: list[dict[str, Any]] = []
+        for claim in inputs:
+            # The model's own checks (the contract rate's legal floor), per invoice.
+            row = Claim(
+                invoice_number=claim.invoice_number,
+                invoice_date=claim.invoice_date,
+                due_date=claim.effective_due_date,
+                principal=claim.principal,
+                debt_kind=claim.debt_kind,
+                contract_rate=claim.contract_rate,
+            )
+            try:
+                row.full_clean(exclude=["case", "agency"], validate_unique=False)
+                errors.append({})
+            except DjangoValidationError as error:
+                errors.append(error.message_dict)
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return inputs
+
+    def validate_documents(self, documents: list[dict[str, Any]]) -> list[DocumentInput]:
+        return [DocumentInputSerializer().to_input(d) for d in documents]
+
+
+class BulkCaseItemSerializer(CaseCreateSerializer):
+    """A case of a bulk creation: its files are added afterwards (POST /cases/{id}/documents/),
+    so that nothing is stored for a batch that is refused."""
+
+    documents = None
 
 
 class BulkCaseCreateSerializer(serializers.Serializer):
     cases = serializers.ListField(
-        child=serializers.DictField(), min_length=1, max_length=1000, help_text=_("Up to 1,000.")
+        child=BulkCaseItemSerializer(),
+        min_length=1,
+        max_length=1000,
+        help_text=_("Up to 1,000 cases, created all together or not at all."),
     )
 
 
@@ -432,7 +528,7 @@ class PaymentCreateSerializer(serializers.Serializer):
 
 
 class DocumentSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text=_("letter-<n>, dossier-<n> or document-<n>."))
+    id = serializers.CharField(help_text=_("document-<n>, letter-<n> or dossier-<n>."))
     kind = serializers.CharField()
     name = serializers.CharField()
     content_type = serializers.CharField()

@@ -30,7 +30,7 @@ def _redis() -> redis.Redis:
 def _principal_ident(request: Request) -> str | None:
     key = getattr(request, "auth", None)
     if key is not None and hasattr(key, "prefix"):
-        return f"key:{key.pk}"
+        return f"key:{key.prefix}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"

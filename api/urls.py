@@ -12,7 +12,7 @@ v1 = [
     path("debtors/", views.DebtorList.as_view(), name="debtor_list"),
     path("debtors/<int:pk>/", views.DebtorDetail.as_view(), name="debtor_detail"),
     path("cases/", views.CaseCollection.as_view(), name="case_list"),
-    # BULK
+    path("cases/bulk/", views.CaseBulkCreate.as_view(), name="case_bulk"),
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="case_detail"),
     path("cases/<int:pk>/balance/", views.CaseBalance.as_view(), name="case_balance"),
     path("cases/<int:pk>/events/", views.CaseEvents.as_view(), name="case_events"),

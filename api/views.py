@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition
@@ -18,10 +19,14 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import selectors
+from api import selectors, services
 from api.base import TenantView
-from api.problems import problem
+from api.problems import django_validation_detail, problem
 from api.serializers import (
+    BulkCaseCreateSerializer,
+    BulkCaseResultSerializer,
+    CaseCreateSerializer,
+    DocumentInputSerializer,
     CaseDetailSerializer,
     CaseSerializer,
     CreditorSerializer,
@@ -56,6 +61,29 @@ IDEMPOTENCY = OpenApiParameter(
         "response, for 24 hours; the same key with another body is refused (422)."
     ),
 )
+
+
+CASE_EXAMPLE = OpenApiExample(
+    "A company's unpaid invoice",
+    request_only=True,
+    value={
+        "creditor": 12,
+        "debtor": {
+            "kind": "company", "name": "Garage Dupont SARL", "siren": "732829320",
+            "address_line1": "4 rue des Lilas", "postcode": "69003", "city": "Lyon",
+            "email": "compta@garage-dupont.fr",
+        },
+        "claims": [{
+            "invoice_number": "F-2026-0042", "invoice_date": "2026-01-05",
+            "due_date": "2026-02-04", "principal": "1200.00", "debt_kind": "b2b",
+        }],
+        "basis": "General terms of sale v3, signed 2025-06-01.",
+        "documents": [{
+            "kind": "invoice", "invoice_number": "F-2026-0042", "filename": "F-2026-0042.pdf",
+            "content": "JVBERi0xLjcK...",
+        }],
+    },
+)  # fmt: skip
 
 
 class Cursor(CursorPagination):
@@ -180,20 +208,78 @@ class CaseCollection(TenantView):
         page = self.paginate_queryset(cases)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(
+        tags=["cases"],
+        request=CaseCreateSerializer,
+        parameters=[IDEMPOTENCY],
+        responses={201: CaseSerializer, **WRITE_ERRORS},
+        examples=[CASE_EXAMPLE],
+    )
+    def post(self, request: Request) -> Response:
+        """Hand a case over: the debtor (found by SIREN, or name and address, else created), the
+        invoices and their PDFs (base64). It opens in ``new``; the agency accepts it."""
+        given = CaseCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        case = services.case_create(principal=self.principal, actor=self.actor, data=given.validated_data)
+        response = Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+        response["Location"] = reverse("api:case_detail", args=[case.pk])
+        return response
+
+
+@extend_schema(
+    tags=["cases"],
+    request=BulkCaseCreateSerializer,
+    parameters=[IDEMPOTENCY],
+    responses={201: BulkCaseResultSerializer, **WRITE_ERRORS},
+)
+class CaseBulkCreate(TenantView):
+    """Up to 1,000 cases in one request, all created or none: a refusal lists the errors of
+    every item, each pointer naming the item (``#/cases/3/claims/0/principal``)."""
+
+    serializer_class = BulkCaseCreateSerializer
+
+    def post(self, request: Request) -> Response:
+        given = BulkCaseCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            cases = services.case_create_bulk(
+                principal=self.principal, actor=self.actor, items=given.validated_data["cases"]
+            )
+        except services.BulkRefused as refused:
+            raise serializers.ValidationError(
+                {
+                    "cases": {
+                        index: django_validation_detail(error)
+                        for index, error in refused.errors.items()
+                    }
+                }
+            ) from refused
+        return Response(
+            {"cases": CaseSerializer(cases, many=True).data}, status=status.HTTP_201_CREATED
+        )
+
 
 def case_for(view: TenantView, pk: int) -> Case:
     return access_case(view.principal, pk)
 
 
 def detail_context(case: Case, principal: Any) -> dict[str, Any]:
+    """What the case page of a partner needs beyond the row; without a legal rate the amounts
+    cannot be computed (REQ-R1): they are null and ``warnings`` says why."""
+    try:
+        amounts = selectors.statement_totals(case_statement(case, on=timezone.localdate()))
+        warnings = []
+    except RateMissing as missing:
+        amounts, warnings = None, [rate_missing_message(missing)]
     return {
-        "amounts": selectors.statement_totals(case_statement(case, on=timezone.localdate())),
+        "amounts": amounts,
+        "warnings": warnings,
         "next_step": selectors.case_next_step(case),
         "actions": selectors.case_actions(case, principal),
     }
 
 
-@extend_schema(tags=["cases"], responses={200: CaseDetailSerializer, 409: PROBLEM, **ERRORS})
+@extend_schema(tags=["cases"], responses={200: CaseDetailSerializer, **ERRORS})
 class CaseDetail(TenantView):
     """A case with its invoices, the amounts due today (statement of account) and what comes
     next."""
@@ -202,11 +288,7 @@ class CaseDetail(TenantView):
 
     def get(self, request: Request, pk: int) -> Response:
         case = access(selectors.case_detail_queryset(principal=self.principal), self.principal, pk)
-        try:
-            context = detail_context(case, self.principal)
-        except RateMissing as missing:
-            return _rate_missing(missing)
-        return Response(CaseDetailSerializer(case, context=context).data)
+        return Response(CaseDetailSerializer(case, context=detail_context(case, self.principal)).data)
 
 
 class BalanceQuery(serializers.Serializer):
@@ -334,16 +416,33 @@ class CasePayments(TenantView):
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["documents"], responses={200: DocumentSerializer(many=True), **ERRORS})
 class CaseDocuments(TenantView):
-    """The documents of a case: letters sent (PDF/A), judicial dossiers."""
-
     serializer_class = DocumentSerializer
 
+    @extend_schema(tags=["documents"], responses={200: DocumentSerializer(many=True), **ERRORS})
     def get(self, request: Request, pk: int) -> Response:
+        """The documents of a case: those handed over (invoices, contract…), the letters sent
+        (PDF/A) and the judicial dossiers."""
         case = case_for(self, pk)
         documents = selectors.case_documents(case=case, principal=self.principal)
         return Response(DocumentSerializer([d.as_dict(case) for d in documents], many=True).data)
+
+    @extend_schema(
+        tags=["documents"],
+        request=DocumentInputSerializer,
+        parameters=[IDEMPOTENCY],
+        responses={201: DocumentSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Add a document to a case (base64 in JSON; PDF, JPEG or PNG, checked by content)."""
+        case = case_for(self, pk)
+        given = DocumentInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        document = services.document_add(case=case, actor=self.actor, data=given.validated_data)
+        return Response(
+            DocumentSerializer(selectors.case_document(document).as_dict(case)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema(
