@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -206,4 +207,15 @@ def problem_page(request: HttpRequest, slug: str) -> JsonResponse:
     code, title, meaning = PROBLEMS[slug]
     return JsonResponse(
         {"type": problem_type(slug), "status": code, "title": str(title), "meaning": str(meaning)}
+    )
+
+
+@csrf_exempt  # it writes nothing, for any method
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other URL under /api/ (an id that is not a number, a mistyped path): a problem too."""
+    _status, title, _meaning = PROBLEMS["not-found"]
+    return JsonResponse(
+        {"type": problem_type("not-found"), "title": str(title), "status": 404},
+        status=404,
+        content_type=PROBLEM_JSON,
     )

@@ -151,6 +151,9 @@ class CaseSerializer(serializers.ModelSerializer):
             "includes interest and indemnities, see amounts_due_today or /balance/."
         ),
     )
+    closure_code = serializers.ChoiceField(
+        choices=ClosureCode.choices, allow_blank=True, read_only=True, help_text=_("Empty: open.")
+    )
 
     class Meta:
         model = Case
@@ -459,6 +462,8 @@ class EventSerializer(serializers.ModelSerializer):
         help_text=_("One sentence, in the language of Accept-Language (French by default).")
     )
     actor = serializers.SerializerMethodField()
+    from_state = serializers.ChoiceField(choices=CaseState.choices, allow_blank=True, read_only=True)
+    to_state = serializers.ChoiceField(choices=CaseState.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = CaseEvent

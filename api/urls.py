@@ -1,8 +1,8 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import manage, views
-from api.problems import problem_page
+from api.problems import not_found, problem_page
 
 app_name = "api"
 
@@ -32,4 +32,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("problems/<slug:slug>/", problem_page, name="problem"),
     path("manage/", include(manage.urlpatterns)),
+    # The partner's mistakes answer in the partner's format (the back-office keeps its pages).
+    re_path(r"^(?!manage/).*$", not_found),
 ]

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from api import selectors, services
 from api.base import TenantView
-from api.problems import django_validation_detail, problem
+from api.problems import PROBLEM_JSON, django_validation_detail, problem
 from api.serializers import (
     BulkCaseCreateSerializer,
     BulkCaseResultSerializer,
@@ -50,8 +50,14 @@ from payments.models import Payment
 from payments.services import payment_record
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description=_("Problem details (RFC 9457)."))
-ERRORS = {401: PROBLEM, 404: PROBLEM, 429: PROBLEM}
-WRITE_ERRORS = {**ERRORS, 400: PROBLEM, 403: PROBLEM, 409: PROBLEM, 415: PROBLEM, 422: PROBLEM}
+
+
+def problems(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
+    return {(code, PROBLEM_JSON): PROBLEM for code in codes}
+
+
+ERRORS = problems(400, 401, 403, 404, 406, 422, 429)
+WRITE_ERRORS = {**ERRORS, **problems(409, 415)}
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -191,7 +197,7 @@ class CaseCollection(TenantView):
     @extend_schema(
         tags=["cases"],
         parameters=CASE_FILTERS,
-        responses={200: CaseSerializer(many=True), 400: PROBLEM, 422: PROBLEM, **ERRORS},
+        responses={200: CaseSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         """The cases this key sees, newest first, filtered."""
@@ -302,7 +308,7 @@ class BalanceQuery(serializers.Serializer):
             "at", OpenApiTypes.DATE, description=_("The day of the statement; today by default.")
         )
     ],
-    responses={200: StatementSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+    responses={200: StatementSerializer, **ERRORS, **problems(409)},
 )
 class CaseBalance(TenantView):
     """The statement of account (décompte) on any day: per invoice and in total, principal
