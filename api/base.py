@@ -28,7 +28,9 @@ class HasPrincipal(permissions.BasePermission):
     """A key, or a logged-in person (whose membership may be none: then nothing is visible)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.auth, ApiKey) or bool(request.user and request.user.is_authenticated)
+        return isinstance(request.auth, ApiKey) or bool(
+            request.user and request.user.is_authenticated
+        )
 
 
 def principal_of(request: Request) -> Principal | None:

@@ -96,4 +96,3 @@ def idempotency_settle(record: IdempotentRequest, response: Response) -> None:
         status_code=response.status_code,
         response={"body": body, "content_type": response.content_type},
     )
-

@@ -196,9 +196,7 @@ class NewSubscriptionForm(SubscriptionForm):
 
     def __init__(self, *args: Any, membership: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["api_key"].queryset = visible(
-            ApiKey.objects.filter(revoked=False), membership
-        )
+        self.fields["api_key"].queryset = visible(ApiKey.objects.filter(revoked=False), membership)
 
 
 class EditSubscriptionForm(SubscriptionForm):

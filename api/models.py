@@ -12,7 +12,6 @@ from rest_framework_api_key.crypto import KeyGenerator
 from collectio.models import Agency, Role, new_webhook_secret
 from collectio.scoping import TenantManager
 
-
 KEYS = KeyGenerator(prefix_length=12, secret_key_length=40)
 
 
@@ -213,7 +212,9 @@ class WebhookDelivery(models.Model):
     payload = models.JSONField(_("payload"), default=dict)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
     last_error = models.TextField(_("last error"), blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)

@@ -37,8 +37,10 @@ PROBLEMS: dict[str, tuple[int, Any, Any]] = {
     "unauthenticated": (
         401,
         _("Authentication required."),
-        _("Send the header Authorization: Api-Key <key> with a key that is neither revoked nor "
-          "expired."),
+        _(
+            "Send the header Authorization: Api-Key <key> with a key that is neither revoked nor "
+            "expired."
+        ),
     ),
     "forbidden": (
         403,
@@ -156,7 +158,9 @@ def django_validation_detail(error: DjangoValidationError) -> Any:
             field: [exceptions.ErrorDetail(m, code=e.code or "invalid") for e in errors for m in e]
             for field, errors in error.error_dict.items()
         }
-    return [exceptions.ErrorDetail(m, code=e.code or "invalid") for e in error.error_list for m in e]
+    return [
+        exceptions.ErrorDetail(m, code=e.code or "invalid") for e in error.error_list for m in e
+    ]
 
 
 _SLUG_BY_EXCEPTION = (

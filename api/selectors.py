@@ -204,30 +204,38 @@ def case_document(document: CaseDocument) -> Document:
 def case_documents(*, case: Case, principal: Principal | None) -> list[Document]:
     """The documents handed over, the letters with their PDF and the judicial dossiers the
     principal may see."""
-    handed_over = visible(CaseDocument.objects.filter(case=case, agency_id=case.agency_id), principal)
+    handed_over = visible(
+        CaseDocument.objects.filter(case=case, agency_id=case.agency_id), principal
+    )
     letters = visible(case_notices(case=case).exclude(pdf=""), principal)
-    dossiers = visible(JudicialDossier.objects.filter(case=case, agency_id=case.agency_id), principal)
-    documents = [case_document(d) for d in handed_over] + [
-        Document(
-            id=f"letter-{n.pk}",
-            kind=f"letter:{n.kind}",
-            name=f"{n.reference}.pdf",
-            content_type="application/pdf",
-            sha256=n.sha256,
-            created_at=n.rendered_at or n.created_at,
-            file=n.pdf,
-        )
-        for n in letters
-    ] + [
-        Document(
-            id=f"dossier-{d.pk}",
-            kind="judicial_dossier",
-            name=f"dossier-{case.reference}-{d.pk}.pdf",
-            content_type="application/pdf",
-            sha256=d.sha256,
-            created_at=d.created_at,
-            file=d.pdf,
-        )
-        for d in dossiers
-    ]
+    dossiers = visible(
+        JudicialDossier.objects.filter(case=case, agency_id=case.agency_id), principal
+    )
+    documents = (
+        [case_document(d) for d in handed_over]
+        + [
+            Document(
+                id=f"letter-{n.pk}",
+                kind=f"letter:{n.kind}",
+                name=f"{n.reference}.pdf",
+                content_type="application/pdf",
+                sha256=n.sha256,
+                created_at=n.rendered_at or n.created_at,
+                file=n.pdf,
+            )
+            for n in letters
+        ]
+        + [
+            Document(
+                id=f"dossier-{d.pk}",
+                kind="judicial_dossier",
+                name=f"dossier-{case.reference}-{d.pk}.pdf",
+                content_type="application/pdf",
+                sha256=d.sha256,
+                created_at=d.created_at,
+                file=d.pdf,
+            )
+            for d in dossiers
+        ]
+    )
     return sorted(documents, key=lambda d: (d.created_at, d.id))

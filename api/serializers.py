@@ -462,7 +462,9 @@ class EventSerializer(serializers.ModelSerializer):
         help_text=_("One sentence, in the language of Accept-Language (French by default).")
     )
     actor = serializers.SerializerMethodField()
-    from_state = serializers.ChoiceField(choices=CaseState.choices, allow_blank=True, read_only=True)
+    from_state = serializers.ChoiceField(
+        choices=CaseState.choices, allow_blank=True, read_only=True
+    )
     to_state = serializers.ChoiceField(choices=CaseState.choices, allow_blank=True, read_only=True)
 
     class Meta:
@@ -512,7 +514,15 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "amount", "received_on", "method", "source", "bank_reference", "recorded_at"]
+        fields = [
+            "id",
+            "amount",
+            "received_on",
+            "method",
+            "source",
+            "bank_reference",
+            "recorded_at",
+        ]
         read_only_fields = fields
 
 
@@ -566,4 +576,3 @@ class ProblemSerializer(serializers.Serializer):
 
 class BulkCaseResultSerializer(serializers.Serializer):
     cases = CaseSerializer(many=True)
-

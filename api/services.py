@@ -38,7 +38,11 @@ def api_key_create(
     if not name.strip():
         raise ValidationError({"name": _("Give the key a name.")})
     key, raw = ApiKey.new(
-        agency=agency, creditor=creditor, name=name.strip(), expiry_date=expires_at, created_by=actor
+        agency=agency,
+        creditor=creditor,
+        name=name.strip(),
+        expiry_date=expires_at,
+        created_by=actor,
     )
     key.save()
     return key, raw
@@ -124,9 +128,7 @@ def _creditor_for(principal: Principal, creditor_id: int | None) -> Creditor:
     if creditor_id is None:
         raise ValidationError({"creditor": _("Give the creditor's id.")})
     creditor = (
-        visible(Creditor.objects.select_related("agency"), principal)
-        .filter(pk=creditor_id)
-        .first()
+        visible(Creditor.objects.select_related("agency"), principal).filter(pk=creditor_id).first()
     )
     if creditor is None:
         raise ValidationError({"creditor": _("No such creditor.")})
@@ -159,7 +161,9 @@ def case_create(*, principal: Principal, actor: Any, data: dict[str, Any]) -> Ca
 
 
 @transaction.atomic
-def case_create_bulk(*, principal: Principal, actor: Any, items: list[dict[str, Any]]) -> list[Case]:
+def case_create_bulk(
+    *, principal: Principal, actor: Any, items: list[dict[str, Any]]
+) -> list[Case]:
     """All the cases or none; every refused item is reported, not only the first. The agency
     is told once, of the whole batch."""
     cases, errors = [], {}

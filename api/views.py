@@ -26,11 +26,11 @@ from api.serializers import (
     BulkCaseCreateSerializer,
     BulkCaseResultSerializer,
     CaseCreateSerializer,
-    DocumentInputSerializer,
     CaseDetailSerializer,
     CaseSerializer,
     CreditorSerializer,
     DebtorSerializer,
+    DocumentInputSerializer,
     DocumentSerializer,
     EventSerializer,
     PaymentCreateSerializer,
@@ -135,11 +135,15 @@ class CreditorList(AgencyKeyOnly):
 
 
 @extend_schema(tags=["creditors"], responses={200: CreditorSerializer, **ERRORS})
-class CreditorDetail(AgencyKeyOnly):
+class CreditorDetail(TenantView):
+    """One of the agency's creditors (to a creditor's key, none exists)."""
+
     serializer_class = CreditorSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        creditor = access(selectors.creditor_list(principal=self.principal), self.principal, pk)
+        creditor = access(
+            selectors.creditor_list(principal=self.principal), self.principal, pk, staff_only=True
+        )
         return Response(self.get_serializer(creditor).data)
 
 
@@ -226,7 +230,9 @@ class CaseCollection(TenantView):
         invoices and their PDFs (base64). It opens in ``new``; the agency accepts it."""
         given = CaseCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        case = services.case_create(principal=self.principal, actor=self.actor, data=given.validated_data)
+        case = services.case_create(
+            principal=self.principal, actor=self.actor, data=given.validated_data
+        )
         response = Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
         response["Location"] = reverse("api:case_detail", args=[case.pk])
         return response
@@ -294,7 +300,9 @@ class CaseDetail(TenantView):
 
     def get(self, request: Request, pk: int) -> Response:
         case = access(selectors.case_detail_queryset(principal=self.principal), self.principal, pk)
-        return Response(CaseDetailSerializer(case, context=detail_context(case, self.principal)).data)
+        return Response(
+            CaseDetailSerializer(case, context=detail_context(case, self.principal)).data
+        )
 
 
 class BalanceQuery(serializers.Serializer):
@@ -479,4 +487,3 @@ class CaseDocumentDownload(TenantView):
             filename=found.name,
             content_type=found.content_type,
         )
-

@@ -262,7 +262,9 @@ def send(message: OutboxMessage) -> None:
     delivered = status is not None and 200 <= status < 300
     with transaction.atomic():
         attempts = delivery.attempts + 1
-        retry_at = None if delivered else next_attempt(attempts, since=delivery.retries_from, now=now)
+        retry_at = (
+            None if delivered else next_attempt(attempts, since=delivery.retries_from, now=now)
+        )
         if not subscription.is_active:
             retry_at = None
         WebhookDelivery.objects.filter(pk=delivery.pk).update(

@@ -204,9 +204,11 @@ def test_case_retrieve_gives_the_amounts_due_today_and_next_step(
     world, keys, django_assert_max_num_queries
 ):
     case = b1_case(world.creditor, state=CaseState.REMINDER)
-    with time_machine.travel(datetime(2025, 6, 15, 10, tzinfo=UTC)):
-        with django_assert_max_num_queries(14):
-            response = client_for(keys.creditor).get(reverse("api:case_detail", args=[case.pk]))
+    with (
+        time_machine.travel(datetime(2025, 6, 15, 10, tzinfo=UTC)),
+        django_assert_max_num_queries(14),
+    ):
+        response = client_for(keys.creditor).get(reverse("api:case_detail", args=[case.pk]))
     assert response.status_code == 200
     body = response.json()
     assert body["amounts_due_today"]["amount_due"] == "1285.83"

@@ -92,9 +92,7 @@ def test_a_request_still_in_flight_is_409_and_an_abandoned_claim_is_taken_over(w
     assert busy.json()["type"] == "/api/problems/idempotency-key-in-flight/"
     assert record.body_sha256 == hashlib.sha256(first.wsgi_request.body).hexdigest()
     with time_machine.travel(datetime(2026, 3, 2, 10, 5, tzinfo=UTC)):
-        taken = api.post(
-            reverse("api:case_list"), body, format="json", HTTP_IDEMPOTENCY_KEY="f-1"
-        )
+        taken = api.post(reverse("api:case_list"), body, format="json", HTTP_IDEMPOTENCY_KEY="f-1")
     # The abandoned claim is run again: here the intake sees the duplicate invoice.
     assert taken.status_code == 422
 
@@ -176,7 +174,7 @@ def test_outsider_keys_get_404_on_creditors_and_debtors(world, keys):
 def test_a_creditor_key_sees_its_own_case(world, keys):
     case, document = _alpha_objects(world)
     api = client_for(keys.creditor)
-    for route, extra in GET_ROUTES[:-1]:
+    for route, _extra in GET_ROUTES[:-1]:
         assert api.get(reverse(route, args=[case.pk])).status_code == 200, route
     listed = api.get(reverse("api:case_documents", args=[case.pk])).json()
     assert [d["id"] for d in listed] == [f"document-{document.pk}"]
