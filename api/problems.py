@@ -57,7 +57,7 @@ PROBLEMS: dict[str, tuple[int, Any, Any]] = {
     "unsupported-media-type": (
         415,
         _("Unsupported media type."),
-        _("Send application/json (or multipart/form-data where documents are uploaded)."),
+        _("Send application/json (documents go inside it, in base64)."),
     ),
     "transition-refused": (
         409,
@@ -88,11 +88,6 @@ PROBLEMS: dict[str, tuple[int, Any, Any]] = {
         429,
         _("Too many requests."),
         _("The key made more requests than its limit allows: wait Retry-After seconds."),
-    ),
-    "server-error": (
-        500,
-        _("Something went wrong on our side."),
-        _("Nothing was written. Retry later with the same Idempotency-Key."),
     ),
 }
 
