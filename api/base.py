@@ -55,7 +55,12 @@ class TenantView(generics.GenericAPIView):
         with ExitStack() as stack:
             self._stack = stack
             self._idempotent: idempotency.Claim | None = None
-            response = super().dispatch(request, *args, **kwargs)
+            try:
+                response = super().dispatch(request, *args, **kwargs)
+            except Exception:
+                if self._idempotent is not None and self._idempotent.record is not None:
+                    idempotency.idempotency_release(self._idempotent.record)  # retry may run
+                raise
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()  # inside the scope: lazy values are read here
             return response

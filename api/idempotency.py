@@ -89,10 +89,14 @@ def idempotency_settle(record: IdempotentRequest, response: Response) -> None:
     """Keep the response for the retries; after a server error or a rate limit, free the key
     (nothing was done, the retry must run)."""
     if response.status_code >= 500 or response.status_code == 429:
-        IdempotentRequest.objects.filter(pk=record.pk).delete()
+        idempotency_release(record)
         return
     body = json.loads(JSONRenderer().render(response.data) or b"null")
     IdempotentRequest.objects.filter(pk=record.pk).update(
         status_code=response.status_code,
         response={"body": body, "content_type": response.content_type},
     )
+
+
+def idempotency_release(record: IdempotentRequest) -> None:
+    IdempotentRequest.objects.filter(pk=record.pk).delete()

@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
@@ -119,7 +125,13 @@ class AgencyKeyOnly(TenantView):
             raise PermissionDenied(_("Only an agency key may read the creditors."))
 
 
-@extend_schema(tags=["creditors"], responses={200: CreditorSerializer(many=True), **ERRORS})
+@extend_schema_view(
+    get=extend_schema(
+        tags=["creditors"],
+        operation_id="creditors_list",
+        responses={200: CreditorSerializer(many=True), **ERRORS},
+    )
+)
 class CreditorList(AgencyKeyOnly):
     """The agency's creditors (agency keys only)."""
 
@@ -148,7 +160,13 @@ class CreditorDetail(TenantView):
 
 
 # --- debtors -----------------------------------------------------------------------------------
-@extend_schema(tags=["debtors"], responses={200: DebtorSerializer(many=True), **ERRORS})
+@extend_schema_view(
+    get=extend_schema(
+        tags=["debtors"],
+        operation_id="debtors_list",
+        responses={200: DebtorSerializer(many=True), **ERRORS},
+    )
+)
 class DebtorList(TenantView):
     """The debtors of the cases this key sees."""
 
@@ -200,6 +218,7 @@ class CaseCollection(TenantView):
 
     @extend_schema(
         tags=["cases"],
+        operation_id="cases_list",
         parameters=CASE_FILTERS,
         responses={200: CaseSerializer(many=True), **ERRORS},
     )
@@ -337,7 +356,13 @@ class CaseBalance(TenantView):
         return Response(StatementSerializer(balance).data)
 
 
-@extend_schema(tags=["cases"], responses={200: EventSerializer(many=True), **ERRORS})
+@extend_schema_view(
+    get=extend_schema(
+        tags=["cases"],
+        operation_id="cases_events_list",
+        responses={200: EventSerializer(many=True), **ERRORS},
+    )
+)
 class CaseEvents(TenantView):
     """The case's timeline, oldest first: the same typed events the webhooks send."""
 
@@ -405,7 +430,11 @@ class CasePayments(TenantView):
     serializer_class = PaymentSerializer
     pagination_class = Cursor
 
-    @extend_schema(tags=["payments"], responses={200: PaymentSerializer(many=True), **ERRORS})
+    @extend_schema(
+        tags=["payments"],
+        operation_id="cases_payments_list",
+        responses={200: PaymentSerializer(many=True), **ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         """The payments received for the case, newest first."""
         case = case_for(self, pk)
@@ -433,7 +462,11 @@ class CasePayments(TenantView):
 class CaseDocuments(TenantView):
     serializer_class = DocumentSerializer
 
-    @extend_schema(tags=["documents"], responses={200: DocumentSerializer(many=True), **ERRORS})
+    @extend_schema(
+        tags=["documents"],
+        operation_id="cases_documents_list",
+        responses={200: DocumentSerializer(many=True), **ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         """The documents of a case: those handed over (invoices, contract…), the letters sent
         (PDF/A) and the judicial dossiers."""
@@ -459,12 +492,17 @@ class CaseDocuments(TenantView):
         )
 
 
-@extend_schema(
-    tags=["documents"],
-    responses={
-        (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The file.")),
-        **ERRORS,
-    },
+@extend_schema_view(
+    get=extend_schema(
+        tags=["documents"],
+        operation_id="cases_documents_download",
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description=_("The file.")
+            ),
+            **ERRORS,
+        },
+    )
 )
 class CaseDocumentDownload(TenantView):
     """One document's file, as stored (its SHA-256 is in the list)."""

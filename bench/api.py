@@ -28,6 +28,7 @@ Goal (issue 12): retrieve p95 under 50 ms, create p95 under 100 ms.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -109,10 +110,10 @@ class Client:
                 response.read()
                 status = response.status
         except urllib.error.HTTPError as refused:
-            sys.exit(f"{method} {url}: {refused.code} {refused.read()[:500]!r}")
+            raise SystemExit(f"{method} {url}: {refused.code} {refused.read()[:500]!r}") from None
         seconds = time.perf_counter() - started
         if status not in (200, 201):
-            sys.exit(f"{method} {url}: {status}")
+            raise SystemExit(f"{method} {url}: {status}")
         return seconds
 
 
@@ -155,23 +156,32 @@ def request_for(
     return "POST", "/api/v1/cases/", new_case(creditor_id, n)
 
 
+SERIAL = itertools.count()  # new invoices and debtors, across runs
+
+
 def run(port: int, key: str, ids: list[int], creditor_id: int, per_kind: int, threads: int) -> dict:
     plan = [kind for kind in KINDS for _ in range(per_kind)]
     random.shuffle(plan)
     latencies: dict[str, list[float]] = {kind: [] for kind in KINDS}
     lock = threading.Lock()
     position = [0]
+    failures: list[BaseException] = []
 
     def loop() -> None:
         client = Client(port, key)
-        while True:
+        while not failures:
             with lock:
                 if position[0] == len(plan):
                     return
-                n, kind = position[0], plan[position[0]]
+                kind = plan[position[0]]
                 position[0] += 1
+                n = next(SERIAL)
             method, url, body = request_for(kind, ids, creditor_id, n)
-            seconds = client.call(method, url, body)
+            try:
+                seconds = client.call(method, url, body)
+            except SystemExit as failed:
+                failures.append(failed)
+                return
             with lock:
                 latencies[kind].append(seconds)
 
@@ -181,6 +191,8 @@ def run(port: int, key: str, ids: list[int], creditor_id: int, per_kind: int, th
         worker.start()
     for worker in workers:
         worker.join()
+    if failures:
+        sys.exit(str(failures[0]))
     latencies["_seconds"] = [time.perf_counter() - started]
     return latencies
 
@@ -217,6 +229,8 @@ def main() -> None:
         run(server.port, key, ids, creditor_id, 10, args.threads)  # warm every worker
         latencies = run(server.port, key, ids, creditor_id, args.requests, args.threads)
     seconds = latencies.pop("_seconds")[0]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average after the run: {load} (other work on the machine counts)")
     total = sum(len(v) for v in latencies.values())
     print(f"\n{args.cases:,} cases, {total:,} requests in {seconds:.1f} s "
           f"({total / seconds:.0f} requests/s), mixed at random")  # fmt: skip

@@ -277,13 +277,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collectio API",
-    "DESCRIPTION": (
-        "Push debt-collection cases, follow them and receive their events. Authenticate with "
-        "`Authorization: Api-Key <key>`; send `Idempotency-Key` on every POST; errors are "
-        "`application/problem+json` (RFC 9457) with a stable `type`. Webhooks are signed as the "
-        "Standard Webhooks specification says (headers webhook-id, webhook-timestamp, "
-        "webhook-signature)."
-    ),
+    # The integration guide (authentication, errors, idempotency, webhooks): api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.describe",
+    ],
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -86,3 +86,16 @@ def test_every_operation_answers_as_the_schema_says(seeded):
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         answers_as_documented()
+
+
+def test_the_guide_and_every_problem_type_are_documented(db):
+    document = APIClient().get(reverse("api:schema"), {"format": "json"}).json()
+    guide = document["info"]["description"]
+    assert "webhook-signature" in guide and "`case.state_changed`" in guide
+    from api.problems import PROBLEMS
+
+    for slug in PROBLEMS:
+        page = APIClient().get(reverse("api:problem", args=[slug]))
+        assert page.status_code == 200 and page.json()["type"] == f"/api/problems/{slug}/"
+        assert f"`{slug}`" in guide, slug
+    assert APIClient().get(reverse("api:problem", args=["nope"])).status_code == 404
