@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -100,3 +101,11 @@ def idempotency_settle(record: IdempotentRequest, response: Response) -> None:
 
 def idempotency_release(record: IdempotentRequest) -> None:
     IdempotentRequest.objects.filter(pk=record.pk).delete()
+
+
+def idempotency_purge(*, now: datetime | None = None) -> int:
+    """Forget the requests past their 24 hours (cross-tenant, said so)."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        deleted, _rows = IdempotentRequest.objects.filter(created_at__lt=now - KEPT).delete()
+    return deleted

@@ -191,3 +191,14 @@ def test_the_idempotency_record_of_one_key_is_not_another_agencys(world, keys):
         (record,) = IdempotentRequest.objects.filter(key="same")
     assert record.agency_id == world.other_agency.pk
     assert record.created_at > datetime(2026, 3, 2, tzinfo=UTC) - timedelta(minutes=1)
+
+
+def test_keys_older_than_24_hours_are_purged(world, keys):
+    from api.tasks import purge_idempotency_keys
+
+    api = client_for(keys.creditor)
+    api.post(reverse("api:case_list"), new_case_body(), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    with time_machine.travel(datetime(2026, 3, 3, 9, tzinfo=UTC)):
+        assert purge_idempotency_keys() == 0
+    with time_machine.travel(datetime(2026, 3, 3, 11, tzinfo=UTC)):
+        assert purge_idempotency_keys() == 1
