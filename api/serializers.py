@@ -379,7 +379,9 @@ class CaseCreateSerializer(serializers.Serializer):
                 contract_rate=claim.contract_rate,
             )
             try:
-                row.full_clean(exclude=["case", "agency"], validate_unique=False)
+                row.full_clean(
+                    exclude=["case", "agency"], validate_unique=False, validate_constraints=False
+                )
                 errors.append({})
             except DjangoValidationError as error:
                 errors.append(error.message_dict)
