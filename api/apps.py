@@ -7,3 +7,7 @@ class ApiConfig(AppConfig):
 
     name = "api"
     verbose_name = _("REST API")
+
+    def ready(self) -> None:
+        # Registers the event hook and the outbox handlers of the webhooks.
+        from api import webhooks  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases.models import Case
+from cases.models import Case, CaseDocument
 from collectio.access import Principal, access
 
 
@@ -17,3 +17,8 @@ def access_case(
         for_write=for_write,
         staff_only=staff_only,
     )
+
+
+def access_case_document(principal: Principal | None, pk: object) -> CaseDocument:
+    """A document of a case the principal may see; 404 otherwise, downloads included."""
+    return access(CaseDocument.objects.select_related("case"), principal, pk)

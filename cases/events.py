@@ -23,7 +23,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from cases.models import Case, CaseEvent, CaseState, ClosureCode
+from cases.models import Case, CaseDocument, CaseEvent, CaseState, ClosureCode
 from collectio.models import Agency, User
 from collectio.money import euros
 
@@ -57,6 +57,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# What the apps above do with every event written, in the same transaction (the API publishes
+# them to webhook subscriptions): ``hook(agency_id=..., event_ids=[...])``.
+EventHook = Callable[..., None]
+EVENT_HOOKS: list[EventHook] = []
+
+
+def on_event(hook: EventHook) -> EventHook:
+    if hook not in EVENT_HOOKS:
+        EVENT_HOOKS.append(hook)
+    return hook
+
+
+def _written(agency_id: int, event_ids: list[int]) -> None:
+    for hook in EVENT_HOOKS:
+        hook(agency_id=agency_id, event_ids=event_ids)
+
+
 def _write(
     kind: str,
     *,
@@ -80,7 +97,9 @@ def _write(
         **_actor(actor),
     )
     if case is not None:
-        return CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+        event = CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+        _written(case.agency_id, [event.pk])
+        return event
     if cases is None:
         raise TypeError("an event needs case= or cases=")
     if cases.ids:
@@ -90,7 +109,7 @@ def _write(
                 f"INSERT INTO {CaseEvent._meta.db_table} (agency_id, case_id, actor_id, "  # noqa: S608
                 "actor_kind, actor_label, at, kind, transition, from_state, to_state, payload) "
                 "SELECT %s, t.case_id, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb "
-                "FROM unnest(%s::bigint[]) AS t(case_id)",
+                "FROM unnest(%s::bigint[]) AS t(case_id) RETURNING id",
                 [
                     cases.agency_id,
                     actor_user.pk if actor_user else None,
@@ -105,6 +124,7 @@ def _write(
                     list(cases.ids),
                 ],
             )
+            _written(cases.agency_id, [row[0] for row in cursor.fetchall()])
     return None
 
 
@@ -460,6 +480,30 @@ def deadline_passed(
     )
 
 
+def case_submitted(
+    *, case: Case, actor: Any, channel: str, documents: int, basis: str = ""
+) -> CaseEvent | None:
+    """The creditor handed the case over (portal form, bulk import or API), with its documents
+    and the contract or terms the debt rests on (``basis``)."""
+    return _write(
+        Kind.SUBMITTED,
+        case=case,
+        actor=actor,
+        payload={"channel": channel, "documents": documents, "basis": basis},
+    )
+
+
+def document_added(
+    *, case: Case, actor: Any, document_id: int, kind: str, name: str
+) -> CaseEvent | None:
+    return _write(
+        Kind.DOCUMENT_ADDED,
+        case=case,
+        actor=actor,
+        payload={"document_id": document_id, "kind": kind, "name": name},
+    )
+
+
 # --- the French sentences ---------------------------------------------------------------------
 # Letter kinds and channels are the letters app's words; it registers their labels at start-up
 # (``NoticesConfig.ready``) so this module, below it, can name them without importing it.
@@ -627,6 +671,26 @@ def _deadline_passed(p: dict[str, Any]) -> str:
     return sentences.get(p.get("deadline", ""), _("Deadline missed: %(day)s.")) % values
 
 
+def _document_kind(kind: str) -> str:
+    labels = dict(CaseDocument.Kind.choices)
+    return str(labels.get(kind, kind)).lower()
+
+
+def _submitted(p: dict[str, Any]) -> str:
+    how = {
+        "portal": _("through the portal"),
+        "import": _("by a bulk import"),
+        "api": _("through the API"),
+    }.get(p.get("channel", ""), "")
+    text = (
+        _("Case handed over by the creditor %(how)s, with %(count)s document(s).")
+        % {"how": how, "count": p.get("documents", 0)}
+    ).replace("  ", " ")
+    if p.get("basis"):
+        text = f"{text} " + _("Grounds of the debt: %(basis)s") % {"basis": p["basis"]}
+    return text
+
+
 SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.OPENED: lambda p: (
         _("Case opened with %(count)s invoice(s) totalling %(amount)s.")
@@ -695,6 +759,11 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.JUDICIAL_STEP: _judicial_step,
     Kind.DEADLINE_ALERT: _deadline_alert,
     Kind.DEADLINE_PASSED: _deadline_passed,
+    Kind.SUBMITTED: _submitted,
+    Kind.DOCUMENT_ADDED: lambda p: (
+        _("Document added: %(kind)s “%(name)s”.")
+        % {"kind": _document_kind(p.get("kind", "")), "name": p.get("name", "")}
+    ),
 }
 
 

@@ -747,6 +747,8 @@ class CaseEvent(models.Model):
         JUDICIAL_STEP = "judicial_step", _("Judicial step recorded")
         DEADLINE_ALERT = "deadline_alert", _("Deadline approaching")
         DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
+        SUBMITTED = "submitted", _("Case handed over by the creditor")
+        DOCUMENT_ADDED = "document_added", _("Document added")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")
@@ -798,3 +800,61 @@ class CaseEvent(models.Model):
         if self.pk is not None:
             raise ValueError("case events are append-only")
         super().save(*args, **kwargs)
+
+
+class CaseDocument(models.Model):
+    """A document the creditor handed over with a case: an invoice, the contract, anything else.
+
+    The file is stored through Django's default storage under a random name
+    (``collectio.uploads``) and is served only by an access-checked view; its SHA-256 says it was
+    not changed since.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CONTRACT = "contract", _("Contract or terms of sale")
+        PURCHASE_ORDER = "purchase_order", _("Purchase order or quote signed")
+        DELIVERY = "delivery", _("Proof of delivery")
+        CORRESPONDENCE = "correspondence", _("Correspondence with the debtor")
+        OTHER = "other", _("Other")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="documents", verbose_name=_("case")
+    )
+    claim = models.ForeignKey(
+        Claim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("invoice"),
+    )
+    kind = models.CharField(_("kind of document"), max_length=20, choices=Kind)
+    file = models.FileField(_("file"), max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("case document")
+        verbose_name_plural = _("case documents")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -2,10 +2,11 @@
 
 Every page, htmx partial, download, API endpoint and task reads tenant rows through
 :func:`visible` or :func:`access` (and the ``access_*`` siblings of each app built on them), given
-the *principal*: a membership, or later an API key, anything with ``agency_id``, ``creditor_id``
-and ``is_agency_staff``. A row of another agency or of another creditor answers exactly as a row
-that does not exist: 404. What a principal may *do* with a row it can see (roles) is decided by
-the services and the transitions (``has_transition_perm``), not here.
+the *principal*: a membership, or an API key (``api.models.ApiKey``, scoped to the agency or to
+one creditor), anything with ``agency_id``, ``creditor_id`` and ``is_agency_staff``. A row of
+another agency or of another creditor answers exactly as a row that does not exist: 404. What a
+principal may *do* with a row it can see (roles) is decided by the services and the transitions
+(``has_transition_perm``), not here.
 """
 
 from __future__ import annotations

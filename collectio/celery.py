@@ -41,6 +41,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "collectio.submissions.purge",
             "schedule": crontab(hour=3, minute=30),
         },
+        "api-idempotency-purge": {
+            "task": "api.tasks.purge_idempotency_keys",
+            "schedule": crontab(hour=3, minute=45),
+        },
         "outbox-relay": {
             "task": "collectio.outbox.relay",
             "schedule": 60.0,

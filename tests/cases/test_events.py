@@ -174,6 +174,19 @@ WRITE_AND_READ = {
         "Délai dépassé : l’ordonnance d’injonction de payer devait être signifiée au plus tard "
         "le 10 août 2026 ; non signifiée, elle est non avenue (art. 1411 CPC).",
     ),
+    "submitted": (
+        lambda c, w: events.case_submitted(
+            case=c, actor=w.agent, channel="portal", documents=2, basis="CGV du 1er mars 2025"
+        ),
+        "Dossier confié par le créancier via le portail, avec 2 document(s). "
+        "Fondement de la créance : CGV du 1er mars 2025",
+    ),
+    "document_added": (
+        lambda c, w: events.document_added(
+            case=c, actor=w.agent, document_id=1, kind="invoice", name="F-12.pdf"
+        ),
+        "Document ajouté : facture « F-12.pdf ».",
+    ),
 }  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from api.models import ApiKey, WebhookDelivery, WebhookSubscription
 from cases.access import access_case
 from cases.models import Case, CaseEvent
 from collectio.access import access, visible
@@ -24,7 +25,7 @@ from notices.models import Channel, LetterKind, Notice
 from payments.models import Payment, Refund
 from tests import factories
 
-NAMESPACES = ("workspace", "notices", "dunning")
+NAMESPACES = ("workspace", "notices", "dunning", "api")
 # route name -> (method, the kind of object its ``pk`` names, extra URL arguments)
 ROUTES = {
     "workspace:detail": ("get", "case", ()),
@@ -39,6 +40,19 @@ ROUTES = {
     "notices:download": ("get", "notice", ()),
     "notices:acknowledge": ("post", "notice", ()),
     "dunning:confirm": ("post", "execution", ()),
+    "api:creditor_detail": ("get", "creditor", ()),
+    "api:debtor_detail": ("get", "debtor", ()),
+    "api:case_detail": ("get", "case", ()),
+    "api:case_balance": ("get", "case", ()),
+    "api:case_events": ("get", "case", ()),
+    "api:case_transition": ("post", "case", ()),
+    "api:case_payments": ("post", "case", ()),
+    "api:case_documents": ("get", "case", ()),
+    "api:case_document": ("get", "case", ("document-1",)),
+    "api:manage_key_revoke": ("post", "api_key", ()),
+    "api:manage_subscription": ("get", "subscription", ()),
+    "api:manage_subscription_test": ("post", "subscription", ()),
+    "api:manage_delivery_replay": ("post", "delivery", ()),
 }
 
 
@@ -47,7 +61,7 @@ def _routes_with_an_id(resolver: URLResolver, prefix: str = "") -> set[str]:
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             found |= _routes_with_an_id(
-                pattern, f"{pattern.namespace}:" if pattern.namespace else ""
+                pattern, f"{pattern.namespace}:" if pattern.namespace else prefix
             )
         elif isinstance(pattern, URLPattern) and "pk" in pattern.pattern.converters:
             found.add(f"{prefix}{pattern.name}")
@@ -85,9 +99,19 @@ def alpha_objects(world):
         refund = Refund.objects.create(
             agency=world.agency, case=case, payment=payment, amount=Decimal("1.00")
         )
+        api_key, _secret = ApiKey.new(agency=world.agency, creditor=world.creditor, name="ERP")
+        api_key.save()
+        subscription = WebhookSubscription.objects.create(
+            agency=world.agency, api_key=api_key, url="https://erp.example.fr/hooks"
+        )
+        delivery = WebhookDelivery.objects.create(
+            agency=world.agency, subscription=subscription, message_id="msg_1",
+            event_type="case.created", status=WebhookDelivery.Status.FAILED,
+        )  # fmt: skip
     return {
         "case": case, "notice": notice, "execution": execution, "deadline": deadline,
-        "refund": refund,
+        "refund": refund, "creditor": world.creditor, "debtor": case.debtor, "api_key": api_key,
+        "subscription": subscription, "delivery": delivery,
     }  # fmt: skip
 
 
@@ -105,6 +129,9 @@ def _state(world, objects):
             Payment.objects.filter(case=case).count(),
             Refund.objects.get(pk=objects["refund"].pk).status,
             Notice.objects.filter(case=case).count(),
+            ApiKey.objects.get(pk=objects["api_key"].pk).revoked,
+            WebhookDelivery.objects.get(pk=objects["delivery"].pk).status,
+            WebhookDelivery.objects.count(),
         )
 
 
@@ -141,6 +168,10 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "workspace:judicial_step",
         "workspace:deadline_done",
         "workspace:refund_refunded",
+        "api:creditor_detail",
+        "api:manage_key_revoke",
+        "api:manage_subscription",
+        "api:manage_delivery_replay",
     ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(

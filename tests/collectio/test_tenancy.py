@@ -19,9 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
+from api.models import ApiKey, IdempotentRequest, WebhookSubscription
+from api.models import WebhookDelivery as ApiDelivery
 from cases import selectors
 from cases.access import access_case
-from cases.models import Case, CaseEvent, CaseState, Claim, Creditor
+from cases.models import Case, CaseDocument, CaseEvent, CaseState, Claim, Creditor
 from collectio.access import visible
 from collectio.models import Agency, Role, User
 from collectio.outbox import OutboxMessage
@@ -42,7 +44,9 @@ from notices.models import (
 from payments.models import Payment, PaymentPlan, PlanInstalment, Refund
 from tests import factories
 
-PROJECT_APPS = ("collectio", "cases", "debtors", "dunning", "payments", "notices", "workspace")
+PROJECT_APPS = (
+    "collectio", "cases", "debtors", "dunning", "payments", "notices", "workspace", "api",
+)  # fmt: skip
 # Models that are not owned by one agency. Adding a model here needs a reason next to it.
 NOT_TENANT_OWNED = {
     "collectio.Agency",  # the tenant itself
@@ -165,6 +169,23 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
         FormSubmission.objects.create(
             agency=agency, user=User.objects.filter(membership__agency=agency).first(),
             token=uuid.uuid4(),
+        )  # fmt: skip
+        CaseDocument.objects.create(
+            agency=agency, case=case, kind=CaseDocument.Kind.INVOICE, file="case-documents/x.pdf",
+            original_name="facture.pdf", content_type="application/pdf", size=10, sha256="0" * 64,
+        )  # fmt: skip
+        api_key, _secret = ApiKey.new(agency=agency, creditor=creditor, name=f"ERP {name}")
+        api_key.save()
+        subscription = WebhookSubscription.objects.create(
+            agency=agency, api_key=api_key, url="https://erp.example.fr/hooks"
+        )
+        ApiDelivery.objects.create(
+            agency=agency, subscription=subscription, message_id=f"msg_api_{case.pk}",
+            event_type="case.created", case_id=case.pk,
+        )  # fmt: skip
+        IdempotentRequest.objects.create(
+            agency=agency, owner=f"key:{api_key.prefix}", key="k", method="POST", path="/",
+            body_sha256="0" * 64,
         )  # fmt: skip
     return case
 
