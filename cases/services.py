@@ -266,7 +266,11 @@ def _creditor_write(
         if name not in CREDITOR_FIELDS:
             raise ValueError(f"{name} is not a creditor field the agency edits")
         setattr(creditor, name, value)
-    creditor.full_clean()  # the SIREN unique within the agency included
+    taken = Creditor.objects.filter(agency_id=creditor.agency_id, siren=creditor.siren)
+    if taken.exclude(pk=creditor.pk).exists():  # said on the field, not above the form
+        (unique,) = [c for c in Creditor._meta.constraints if c.name == "creditor_unique_siren"]
+        raise ValidationError({"siren": unique.get_violation_error_message()})
+    creditor.full_clean()
     creditor.save()
     changes = config_services.model_changes(before, creditor, list(CREDITOR_FIELDS))
     if before is None:
