@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 
 from collectio.models import ConfigChange, User
 from tests.collectio.test_access import ROUTES
-from tests.collectio.test_access import alpha_objects as alpha_objects  # noqa: F401 (fixture)
+from tests.collectio.test_access import alpha_objects as alpha_objects
 
 PAGES_WITHOUT_ID = {
     "backoffice:creditors": "get",
@@ -50,7 +50,7 @@ def test_every_backoffice_route_is_listed():
 
 
 @pytest.mark.parametrize("who", ["agent", "creditor_user", "nobody"])
-def test_everyone_but_the_admins_gets_404(world, alpha_objects, client, who):  # noqa: F811
+def test_everyone_but_the_admins_gets_404(world, alpha_objects, client, who):
     user = (
         User.objects.create_user(email="nobody@example.fr", password="x-secret-pass")
         if who == "nobody"
