@@ -118,7 +118,7 @@ def test_the_live_preview_gives_the_dates_without_writing(world, client):
     [
         ({3: {"ORDER": 9}}, "Les étapes doivent suivre l'ordre relance"),
         ({5: {"action": "reminder", "letter_template": ""}}, "Les étapes doivent suivre l'ordre"),
-        ({4: {"channels": ["letter"]}}, "Un délai courant à compter de l'accusé de réception nécessite"),
+        ({4: {"channels": ["letter"]}}, "Un délai courant à compter de l'accusé de réception"),
         ({1: {"letter_template": "formal_notice"}}, "ne peut pas envoyer ce courrier"),
         ({2: {"delay": "-3"}}, "supérieure ou égale à 0"),
         ({2: {"channels": ["fax"]}}, "Sélectionnez un choix valide"),
