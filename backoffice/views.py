@@ -21,7 +21,7 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
@@ -539,7 +539,7 @@ def _figures(request: HttpRequest) -> tuple[Any, int]:
 
 
 def _charts(figures: Any) -> dict[str, Any]:
-    labels = [m.strftime("%m/%Y") for m in figures.months]
+    labels = [dateformat.format(m, "M Y") for m in figures.months]
     palette = ["#1f5fa8", "#2a9d8f", "#e9c46a", "#e76f51", "#6c757d", "#8e44ad", "#264653"]
     recovered = {
         "type": "bar",
@@ -560,7 +560,10 @@ def _charts(figures: Any) -> dict[str, Any]:
         "options": {
             "responsive": True,
             "plugins": {"legend": {"position": "bottom"}},
-            "scales": {"x": {"stacked": True}, "y": {"stacked": True}},
+            "scales": {
+                "x": {"stacked": True},
+                "y": {"stacked": True, "beginAtZero": True, "grace": "5%"},
+            },
         },
     }
     entrusted = {
@@ -631,6 +634,7 @@ def _charts(figures: Any) -> dict[str, Any]:
         "options": {
             "responsive": True,
             "indexAxis": "y",
+            "maintainAspectRatio": False,
             "plugins": {"legend": {"position": "bottom"}},
         },
     }
