@@ -126,6 +126,20 @@ class StepForm(BootstrapMixin, forms.ModelForm):
         model = Step
         fields = STEP_FIELDS
 
+    def __init__(self, *args: Any, wordings: dict[str, str] | None = None, **kwargs: Any) -> None:
+        """``wordings``: which of the agency's wordings each letter would carry (its version)."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["letter_template"]
+        field.choices = [
+            (
+                value,
+                f"{label} · {wordings[value]}"
+                if value and wordings and value in wordings
+                else label,
+            )
+            for value, label in field.choices
+        ]
+
     def step_values(self) -> dict[str, object]:
         return {"id": self.cleaned_data.get("id"), **{n: self.cleaned_data[n] for n in STEP_FIELDS}}
 

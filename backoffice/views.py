@@ -146,6 +146,14 @@ def creditor_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- people -----------------------------------------------------------------------------------
+def _invite_initial(request: HttpRequest) -> dict[str, Any]:
+    """``?creditor=<id>`` (from a creditor's page): a creditor user of that creditor."""
+    creditor = request.GET.get("creditor", "")
+    if creditor.isdigit():
+        return {"role": Role.CREDITOR_USER, "creditor": int(creditor)}
+    return {"role": Role.AGENT}
+
+
 def _people_context(request: HttpRequest, invite: InvitationForm | None = None) -> dict[str, Any]:
     agency = request.membership.agency
     return {
@@ -161,7 +169,7 @@ def _people_context(request: HttpRequest, invite: InvitationForm | None = None) 
             for m in selectors.agency_people(agency_id=agency.pk)
         ],
         "invitations": selectors.agency_invitations(agency_id=agency.pk),
-        "invite_form": invite or InvitationForm(agency=agency, initial={"role": Role.AGENT}),
+        "invite_form": invite or InvitationForm(agency=agency, initial=_invite_initial(request)),
         "now": timezone.now(),
     }
 
@@ -317,9 +325,25 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _wordings(agency_id: int) -> dict[str, str]:
+    """The wording each letter kind would carry: the agency's version in force (versions are
+    numbered from 1 without gaps, so their count is the last number), else the shipped one."""
+    labels = {}
+    for row in selectors.letter_templates(agency_id=agency_id):
+        template = row["template"]
+        if template is None:
+            labels[row["kind"].value] = _("shipped wording")
+        elif template.n:
+            labels[row["kind"].value] = _("agency's wording v%(n)s") % {"n": template.n}
+        else:
+            labels[row["kind"].value] = _("agency's wording")
+    return labels
+
+
 def _steps_formset(request: HttpRequest, scenario: Scenario) -> Any:
+    kwargs = {"form_kwargs": {"wordings": _wordings(scenario.agency_id)}}
     if request.method == "POST":
-        return StepFormSet(request.POST, prefix="steps")
+        return StepFormSet(request.POST, prefix="steps", **kwargs)
     initial = [
         {
             "id": s.pk,
@@ -328,7 +352,7 @@ def _steps_formset(request: HttpRequest, scenario: Scenario) -> Any:
         }
         for s in scenario.steps.all()
     ]
-    return StepFormSet(initial=initial, prefix="steps")
+    return StepFormSet(initial=initial, prefix="steps", **kwargs)
 
 
 def _kept_steps(formset: Any) -> list[dict[str, object]]:

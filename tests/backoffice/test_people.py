@@ -252,3 +252,13 @@ def test_a_deactivated_person_can_no_longer_log_in(world, admin_client, client):
     )
     world.admin.refresh_from_db()
     assert response.status_code == 302 and world.admin.is_active  # never oneself
+
+
+def test_the_creditor_page_invites_someone_of_that_creditor(world, admin_client):
+    page = admin_client.get(reverse("backoffice:creditor_edit", args=[world.creditor.pk]))
+    link = f"{reverse('backoffice:people')}?creditor={world.creditor.pk}"
+    assert link in page.content.decode()
+    form = admin_client.get(link).context["invite_form"]
+    assert (
+        form["role"].value() == Role.CREDITOR_USER and form["creditor"].value() == world.creditor.pk
+    )

@@ -193,3 +193,13 @@ def test_a_creditor_gets_its_own_scenario_and_the_list_says_who_uses_which(world
     assert world.other_creditor.legal_name in default_card
     assert world.creditor.legal_name not in default_card
     assert world.creditor.legal_name in own_card
+
+
+def test_each_letter_template_says_which_wording_it_carries(world, admin_client):
+    admin_client.post(
+        reverse("backoffice:template_edit", args=["first_reminder"]), {"body": "Bonjour."}
+    )
+    page = admin_client.get(reverse("backoffice:scenario_edit", args=[_scenario(world).pk]))
+    text = unescape(page.content.decode())
+    assert "First reminder · agency's wording v1" in text
+    assert "Formal notice · shipped wording" in text
