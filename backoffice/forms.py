@@ -29,9 +29,9 @@ CREDITOR_SECTIONS = (
                                        "mandate_remittance_terms")),
     (_("Mandate (R124-3)"), ("mandate_reference", "mandate_signed_on", "mandate_sums_basis",
                               "mandate_insurance_terms")),
-    (_("Powers and bounds"), ("mandate_allows_payment_plans", "plan_max_months",
-                              "settlement_min_percent", "mandate_allows_litigation",
-                              "handoff_requires_approval")),
+    (_("Powers and bounds"), ("mandate_allows_receiving_funds", "mandate_allows_payment_plans",
+                              "plan_max_months", "settlement_min_percent",
+                              "mandate_allows_litigation", "handoff_requires_approval")),
 )  # fmt: skip
 
 

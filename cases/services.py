@@ -254,7 +254,8 @@ CREDITOR_FIELDS = (
     "address_line2", "postcode", "city", "country", "iban", "contact_name", "contact_email",
     "contact_phone", "commission_rate", "mandate_reference", "mandate_signed_on",
     "mandate_sums_basis", "mandate_insurance_terms", "mandate_fee_terms",
-    "mandate_remittance_terms", "mandate_allows_litigation", "mandate_allows_payment_plans",
+    "mandate_remittance_terms", "mandate_allows_receiving_funds", "mandate_allows_litigation",
+    "mandate_allows_payment_plans",
     "plan_max_months", "settlement_min_percent", "handoff_requires_approval",
 )  # fmt: skip
 

@@ -24,7 +24,8 @@ def _data(**changes: object) -> dict[str, object]:
         "commission_rate": "12.5", "mandate_reference": "MAND-42",
         "mandate_signed_on": "2026-01-15", "mandate_sums_basis": "Factures impayées",
         "mandate_insurance_terms": "RC Pro Hiscox", "mandate_fee_terms": "12,5 % HT",
-        "mandate_remittance_terms": "Sous un mois", "mandate_allows_payment_plans": "on",
+        "mandate_remittance_terms": "Sous un mois", "mandate_allows_receiving_funds": "on",
+        "mandate_allows_payment_plans": "on",
         "plan_max_months": "6", "settlement_min_percent": "80",
     }  # fmt: skip
     data.update(changes)
@@ -141,3 +142,16 @@ def test_the_signature_date_may_be_today(world, admin_client):
     )
     assert response.status_code == 302
     assert (date.today() + timedelta(days=1)).isoformat() != today
+
+
+def test_without_the_authority_to_receive_funds_the_convention_blocks_letters(world, french_client):
+    """R124-3: no step before a convention gives the power to receive funds for the creditor."""
+    response = french_client.post(
+        reverse("backoffice:creditor_create"), _data(mandate_allows_receiving_funds=None)
+    )
+    with scopes_disabled():
+        creditor = Creditor.objects.get(legal_name="Garage Central SAS")
+    assert not creditor.has_valid_mandate
+    page = _page(french_client.get(response["Location"]))
+    assert 'data-mandate-status="invalid"' in page
+    assert "pouvoir de recevoir les fonds pour le créancier" in page
