@@ -287,7 +287,7 @@ def invitation_accept(*, token: str, password: str) -> User:
             first_name=invitation.first_name,
             last_name=invitation.last_name,
         )
-        Membership.objects.create(
+        membership = Membership.objects.create(
             user=user,
             agency_id=invitation.agency_id,
             role=invitation.role,
@@ -299,7 +299,7 @@ def invitation_accept(*, token: str, password: str) -> User:
         invitation.save(update_fields=["accepted_at", "user", "token_hash"])
         config_change_record(
             agency_id=invitation.agency_id, actor=user, target=ConfigChange.Target.MEMBERSHIP,
-            target_id=None, target_label=user.email, summary=_("Invitation accepted"),
+            target_id=membership.pk, target_label=user.email, summary=_("Invitation accepted"),
         )  # fmt: skip
     return user
 
