@@ -21,13 +21,11 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from backoffice import selectors
+from backoffice import exports, selectors
 from backoffice.forms import (
     AgencyDocumentForm,
     CreditorForm,
@@ -562,109 +560,6 @@ def _figures(request: HttpRequest) -> tuple[Any, int]:
     return figures, months
 
 
-def _charts(figures: Any) -> dict[str, Any]:
-    labels = [dateformat.format(m, "M Y") for m in figures.months]
-    palette = ["#1f5fa8", "#2a9d8f", "#e9c46a", "#e76f51", "#6c757d", "#8e44ad", "#264653"]
-    recovered = {
-        "type": "bar",
-        "data": {
-            "labels": labels,
-            "datasets": [
-                {
-                    "label": str(c.creditor),
-                    "data": [
-                        float(c.by_month.get(m, {}).get("recovered", 0)) for m in figures.months
-                    ],
-                    "backgroundColor": palette[i % len(palette)],
-                    "stack": "recovered",
-                }
-                for i, c in enumerate(figures.creditors)
-            ],
-        },
-        "options": {
-            "responsive": True,
-            "plugins": {"legend": {"position": "bottom"}},
-            "scales": {
-                "x": {"stacked": True},
-                "y": {"stacked": True, "beginAtZero": True, "grace": "5%"},
-            },
-        },
-    }
-    entrusted = {
-        "type": "line",
-        "data": {
-            "labels": labels,
-            "datasets": [
-                {
-                    "label": _("Principal entrusted"),
-                    "data": [
-                        float(
-                            sum(
-                                (
-                                    c.by_month.get(m, {}).get("principal", 0)
-                                    for c in figures.creditors
-                                ),
-                                0,
-                            )
-                        )
-                        for m in figures.months
-                    ],
-                    "borderColor": "#1f5fa8",
-                    "backgroundColor": "#1f5fa8",
-                },
-                {
-                    "label": _("Recovered"),
-                    "data": [
-                        float(
-                            sum(
-                                (
-                                    c.by_month.get(m, {}).get("recovered", 0)
-                                    for c in figures.creditors
-                                ),
-                                0,
-                            )
-                        )
-                        for m in figures.months
-                    ],
-                    "borderColor": "#2a9d8f",
-                    "backgroundColor": "#2a9d8f",
-                },
-            ],
-        },
-        "options": {"responsive": True, "plugins": {"legend": {"position": "bottom"}}},
-    }
-    letters = {
-        "type": "bar",
-        "data": {
-            "labels": [str(row["label"]) for row in figures.letters],
-            "datasets": [
-                {
-                    "label": _("Sent"),
-                    "data": [row["sent"] for row in figures.letters],
-                    "backgroundColor": "#2a9d8f",
-                },
-                {
-                    "label": _("Failed"),
-                    "data": [row["failed"] for row in figures.letters],
-                    "backgroundColor": "#e76f51",
-                },
-                {
-                    "label": _("In progress"),
-                    "data": [row["pending"] for row in figures.letters],
-                    "backgroundColor": "#adb5bd",
-                },
-            ],
-        },
-        "options": {
-            "responsive": True,
-            "indexAxis": "y",
-            "maintainAspectRatio": False,
-            "plugins": {"legend": {"position": "bottom"}},
-        },
-    }
-    return {"recovered": recovered, "entrusted": entrusted, "letters": letters}
-
-
 @admin_only
 @require_GET
 def figures(request: HttpRequest) -> HttpResponse:
@@ -674,36 +569,9 @@ def figures(request: HttpRequest) -> HttpResponse:
         "totals": figures.totals,
         "months": months,
         "periods": PERIODS,
-        "charts": _charts(figures),
+        "charts": exports.charts(figures),
     }
     return _page(request, "figures.html", context)
-
-
-def _figure_rows(figures: Any) -> list[list[Any]]:
-    rows = []
-    for c in figures.creditors:
-        for month in figures.months:
-            cell = c.by_month.get(month, {})
-            rows.append(
-                [
-                    c.creditor.legal_name,
-                    month.strftime("%Y-%m"),
-                    cell.get("cases", 0),
-                    cell.get("principal", 0),
-                    cell.get("recovered", 0),
-                ]
-            )
-    return rows
-
-
-def _figure_header() -> list[str]:
-    return [
-        _("Creditor"),
-        _("Month"),
-        _("Cases entrusted"),
-        _("Principal entrusted (€)"),
-        _("Recovered (€)"),
-    ]
 
 
 @admin_only
@@ -715,8 +583,8 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="chiffres-{months}-mois.csv"'
     response.write("\ufeff")
     writer = csv.writer(response, delimiter=";")
-    writer.writerow(_figure_header())
-    for row in _figure_rows(figures):
+    writer.writerow(exports.header())
+    for row in exports.rows(figures):
         writer.writerow([str(v).replace(".", ",") if not isinstance(v, str) else v for v in row])
     return response
 
@@ -725,51 +593,7 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def figures_xlsx(request: HttpRequest) -> HttpResponse:
     figures, months = _figures(request)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("By creditor and month")[:31]
-    sheet.append(_figure_header())
-    for row in _figure_rows(figures):
-        sheet.append(row)
-    for cell in sheet["D"][1:] + sheet["E"][1:]:
-        cell.number_format = "#,##0.00 €"
-    letters = book.create_sheet(_("Letters")[:31])
-    letters.append([_("Channel"), _("Sent"), _("Failed"), _("In progress")])
-    for row in figures.letters:
-        letters.append([str(row["label"]), row["sent"], row["failed"], row["pending"]])
-    agents = book.create_sheet(_("Activity")[:31])
-    agents.append(
-        [
-            _("Person"),
-            _("Role"),
-            _("Cases worked"),
-            _("Calls"),
-            _("Payments recorded"),
-            _("State changes"),
-            _("Notes"),
-            _("Total"),
-        ]
-    )
-    for row in figures.agents:
-        agents.append(
-            [
-                row["user"].email,
-                row["role"],
-                row["cases"],
-                row["calls"],
-                row["payments"],
-                row["transitions"],
-                row["notes"],
-                row["total"],
-            ]
-        )
-    for ws in book.worksheets:
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for column in ws.columns:
-            ws.column_dimensions[column[0].column_letter].width = max(
-                12, *(len(str(c.value or "")) + 2 for c in column)
-            )
+    book = exports.figures_workbook(figures)
     out = BytesIO()
     book.save(out)
     response = HttpResponse(
