@@ -74,6 +74,11 @@ class Creditor(PostalAddress):
     mandate_insurance_terms = models.TextField(_("professional liability terms"), blank=True)
     mandate_fee_terms = models.TextField(_("fee determination"), blank=True)
     mandate_remittance_terms = models.TextField(_("terms for remitting funds"), blank=True)
+    mandate_allows_receiving_funds = models.BooleanField(
+        _("authority to receive funds for the creditor"),
+        default=True,
+        help_text=_("R124-3: the convention gives the agency power to receive payments for it."),
+    )
     mandate_allows_litigation = models.BooleanField(
         _("mandate allows judicial proceedings"), default=False
     )
@@ -132,6 +137,8 @@ class Creditor(PostalAddress):
             "mandate_fee_terms",
             "mandate_remittance_terms",
         )
+        if not self.mandate_allows_receiving_funds:
+            names += ("mandate_allows_receiving_funds",)
         return [str(self._meta.get_field(n).verbose_name) for n in names if not getattr(self, n)]
 
 

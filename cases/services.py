@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,8 @@ from cases.models import (
     staff_or_own_creditor,
     transition_blockers,
 )
-from collectio.models import Agency, User
+from collectio import services as config_services
+from collectio.models import Agency, ConfigChange, User
 from collectio.money import to_money
 from collectio.references import next_reference
 from debtors.models import Debtor
@@ -244,3 +246,59 @@ def case_approve_handoff(*, case: Case, actor: User) -> Case:
         Case.objects.filter(pk=locked.pk).update(handoff_approved_at=locked.handoff_approved_at)
         events.handoff_approved(case=locked, actor=actor)
     return locked
+
+
+# --- creditors and their convention (R124-3), from the agency's back-office -------------------
+CREDITOR_FIELDS = (
+    "legal_name", "siren", "siret", "vat_number", "is_private_person", "address_line1",
+    "address_line2", "postcode", "city", "country", "iban", "contact_name", "contact_email",
+    "contact_phone", "commission_rate", "mandate_reference", "mandate_signed_on",
+    "mandate_sums_basis", "mandate_insurance_terms", "mandate_fee_terms",
+    "mandate_remittance_terms", "mandate_allows_receiving_funds", "mandate_allows_litigation",
+    "mandate_allows_payment_plans",
+    "plan_max_months", "settlement_min_percent", "handoff_requires_approval",
+)  # fmt: skip
+
+
+def _creditor_write(
+    *, creditor: Creditor, before: Creditor | None, values: dict[str, Any], actor: User
+) -> Creditor:
+    for name, value in values.items():
+        if name not in CREDITOR_FIELDS:
+            raise ValueError(f"{name} is not a creditor field the agency edits")
+        setattr(creditor, name, value)
+    taken = Creditor.objects.filter(agency_id=creditor.agency_id, siren=creditor.siren)
+    if taken.exclude(pk=creditor.pk).exists():  # said on the field, not above the form
+        (unique,) = [c for c in Creditor._meta.constraints if c.name == "creditor_unique_siren"]
+        raise ValidationError({"siren": unique.get_violation_error_message()})
+    creditor.full_clean()
+    creditor.save()
+    changes = config_services.model_changes(before, creditor, list(CREDITOR_FIELDS))
+    if before is None:
+        summary = _("Creditor created")
+    elif {"mandate_signed_on", "mandate_reference"} & {
+        n for n in values if getattr(before, n) != getattr(creditor, n)
+    }:
+        summary = _("Convention changed")
+    else:
+        summary = _("Creditor changed")
+    config_services.config_change_record(
+        agency_id=creditor.agency_id, actor=actor, target=ConfigChange.Target.CREDITOR,
+        target_id=creditor.pk, target_label=creditor.legal_name, summary=summary,
+        changes=changes,
+    )  # fmt: skip
+    return creditor
+
+
+@transaction.atomic
+def creditor_create(*, agency: Agency, values: dict[str, Any], actor: User) -> Creditor:
+    return _creditor_write(
+        creditor=Creditor(agency=agency), before=None, values=values, actor=actor
+    )
+
+
+@transaction.atomic
+def creditor_update(*, creditor: Creditor, values: dict[str, Any], actor: User) -> Creditor:
+    """Convention changes apply from now on: what was sent under the old terms stays as sent."""
+    locked = Creditor.objects.select_for_update().get(pk=creditor.pk)
+    return _creditor_write(creditor=locked, before=copy.copy(locked), values=values, actor=actor)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collectio import services
 from collectio.admin_site import ReadOnlyAdmin, TenantAdmin
-from collectio.models import Agency, Membership, User
+from collectio.models import Agency, ConfigChange, Invitation, Membership, User
 from collectio.outbox import OutboxMessage
 
 
@@ -66,3 +66,20 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["kind", "key", "status", "attempts", "available_at", "last_error"]
     list_filter = ["status", "kind"]
     search_fields = ["key"]
+
+
+@admin.register(ConfigChange)
+class ConfigChangeAdmin(ReadOnlyAdmin):
+    """The audit of configuration changes, written by the back-office's services only."""
+
+    list_display = ["at", "actor", "target", "target_label", "summary"]
+    list_filter = ["target"]
+    search_fields = ["target_label", "summary", "actor__email"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Invitations are sent, resent and revoked from the back-office; the token is never shown."""
+
+    list_display = ["email", "role", "creditor", "created_at", "expires_at", "accepted_at"]
+    exclude = ["token_hash"]

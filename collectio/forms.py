@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_otp.forms import OTPAuthenticationFormMixin
@@ -60,3 +60,34 @@ class TwoFactorTokenForm(OTPAuthenticationFormMixin, forms.Form):
         if not self.errors:
             self.clean_otp(self.user)
         return cleaned
+
+
+class BootstrapMixin:
+    """Bootstrap's classes on every widget, and ``is-invalid`` on the fields in error, so that
+    ``layout/form_field.html`` shows each error under its field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):  # and multiple boxes
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        # Every error goes through here: the fields' own, clean()'s, and a service's refusal.
+        super().add_error(field, error)  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            if name in self.fields:  # type: ignore[attr-defined]
+                attrs = self.fields[name].widget.attrs  # type: ignore[attr-defined]
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid"
+                attrs["aria-invalid"] = "true"
+
+
+class InvitationPasswordForm(BootstrapMixin, SetPasswordForm):
+    """The password an invitee chooses, checked by the same validators as any other."""

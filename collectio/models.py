@@ -9,8 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collectio.scoping import TenantManager
@@ -301,6 +303,177 @@ class ReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id}/{self.prefix}-{self.year}: {self.last_value}"
+
+
+class Invitation(models.Model):
+    """An e-mail invitation to join an agency, answered once through a link that expires.
+
+    Only the SHA-256 of the link's token is stored: a copy of the database opens no account.
+    The token is drawn when the e-mail is sent, so resending makes every earlier link void.
+    """
+
+    VALIDITY_DAYS = 7
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("agency")
+    )
+    email = models.EmailField(_("e-mail address"))
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role)
+    creditor = models.ForeignKey(
+        "cases.Creditor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("creditor"),
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account created"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = TenantManager()
+    creditor_path = None  # the agency's people: creditor users never see invitations
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        EXPIRED = "expired", _("Expired")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="invitation_creditor_iff_creditor_user",
+                violation_error_message=_(
+                    "A creditor user needs a creditor; the agency's staff have none."
+                ),
+                condition=(
+                    models.Q(role="creditor_user", creditor__isnull=False)
+                    | (~models.Q(role="creditor_user") & models.Q(creditor__isnull=True))
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def status_on(self, now: Any) -> str:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def status(self) -> str:
+        return self.status_on(timezone.now())
+
+    def get_status_display(self) -> str:
+        return str(self.Status(self.status).label)
+
+
+class ConfigChange(models.Model):
+    """One change an agency admin made to the agency's configuration, field by field.
+
+    Case events tell what happened to cases; this tells who changed a creditor's convention, a
+    scenario, a letter's wording, someone's role, and what each field was before and after.
+    """
+
+    class Target(models.TextChoices):
+        AGENCY = "agency", _("Agency")
+        CREDITOR = "creditor", _("Creditor")
+        SCENARIO = "scenario", _("Scenario")
+        LETTER_TEMPLATE = "letter_template", _("Letter template")
+        MEMBERSHIP = "membership", _("Person")
+        INVITATION = "invitation", _("Invitation")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    target = models.CharField(_("what"), max_length=20, choices=Target)
+    target_id = models.BigIntegerField(_("object id"), null=True, blank=True)
+    target_label = models.CharField(_("object"), max_length=200)
+    summary = models.CharField(_("change"), max_length=300)
+    # [{"field": label, "old": text, "new": text}, ...]
+    changes = models.JSONField(_("fields changed"), default=list, blank=True)
+
+    objects = TenantManager()
+    creditor_path = None
+
+    class Meta:
+        verbose_name = _("configuration change")
+        verbose_name_plural = _("configuration changes")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.target_label}: {self.summary}"
+
+
+class AgencyDocument(models.Model):
+    """The proof of a REQ-A1 prerequisite: the insurance certificate, the bank's attestation of
+    the dedicated account, the prosecutor's receipt of the declaration. Served only through
+    an access-checked view, never from /media/."""
+
+    class Kind(models.TextChoices):
+        INSURANCE = "insurance", _("Professional liability insurance certificate")
+        ACCOUNT = "account", _("Attestation of the dedicated collection account")
+        DECLARATION = "declaration", _("Receipt of the declaration to the public prosecutor")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="documents", verbose_name=_("agency")
+    )
+    kind = models.CharField(_("document"), max_length=20, choices=Kind)
+    file = models.FileField(
+        _("file"),
+        upload_to="agency-documents/",
+        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"])],
+    )
+    dated = models.DateField(_("document date"))
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = None
+
+    class Meta:
+        verbose_name = _("agency document")
+        verbose_name_plural = _("agency documents")
+        ordering = ["kind", "-dated", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.dated})"
 
 
 from collectio.outbox import OutboxMessage  # noqa: E402,F401  (the outbox is a model of this app)

@@ -1,12 +1,16 @@
-"""Reads about accounts: which second factor a user has and whether it is required."""
+"""Reads about accounts: which second factor a user has and whether it is required; the
+invitation a link opens."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scopes_disabled
 
-from collectio.models import Role
+from collectio.models import Invitation, Role
 
 
 def two_factor_device(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
@@ -34,3 +38,23 @@ def two_factor_pending(user: Any) -> str | None:
     if two_factor_required(user):
         return "enrol"
     return None
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link opens, if it still may: found by its hash, across agencies (the
+    invitee has no scope yet), so the token alone decides and nothing else of the request."""
+    if not token:
+        return None
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("agency", "creditor")
+            .filter(token_hash=invitation_token_hash(token))
+            .first()
+        )
+    if invitation is None or invitation.status_on(timezone.now()) != Invitation.Status.PENDING:
+        return None
+    return invitation

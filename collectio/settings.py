@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "collectio.context_processors.membership",
+                "collectio.context_processors.agency_prerequisites",
                 "dunning.context_processors.reference_rates",
             ],
         },
@@ -144,6 +145,8 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Collectio <no-reply@collectio.localhost>")
+# Links in e-mails (invitations) point here: the address people reach the site at.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Letters and channels (notices/): file backends in development, real providers otherwise.
 NOTICES_POST_BACKEND = env(

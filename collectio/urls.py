@@ -29,6 +29,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("account/", views.account, name="account"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("account/two-factor/", views.two_factor_enrol, name="two_factor_enrol"),

@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
@@ -19,11 +20,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from collectio import selectors, services
-from collectio.forms import LoginForm, TwoFactorTokenForm
+from collectio.forms import InvitationPasswordForm, LoginForm, TwoFactorTokenForm
 from collectio.models import Role, User
 
 
@@ -170,3 +172,33 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, " ".join(form.non_field_errors() or form.errors.get("otp_token")))
     return redirect("account")
+
+
+@never_cache
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee chooses a password and is logged in; a used, revoked or expired link says
+    so and opens nothing."""
+    invitation = selectors.invitation_by_token(token)
+    if invitation is None:
+        return render(request, "registration/invitation_accept.html", {"invalid": True}, status=404)
+    person = User(
+        email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name
+    )
+    form = InvitationPasswordForm(person, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                token=token, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to Collectio: your account is ready."))
+            return redirect("home")
+    return render(
+        request,
+        "registration/invitation_accept.html",
+        {"form": form, "invitation": invitation},
+        status=400 if form.is_bound else 200,
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dunning.models import Action, DelayUnit, Step
-from law.calendar import FrenchCalendar
+from dunning.models import Action, Channel, DelayUnit, Step
+from law.calendar import FrenchCalendar, debtor_deadline
 
 PARIS = ZoneInfo("Europe/Paris")
 SENDING_TIME = time(9, 0)
@@ -31,3 +32,35 @@ def step_due_on(*, step: Step, anchor: date, calendar: FrenchCalendar) -> date:
         # The deadline is the last day granted; the handoff can only come the day after.
         day = max(day, anchor + timedelta(days=1))
     return calendar.next_sending_day(day)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    step: Step
+    on: date
+    deadline: date | None = None  # a formal notice's last day to pay
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return [str(Channel(c).label) for c in self.step.channels if c in Channel.values]
+
+
+def scenario_schedule(
+    steps: list[Step], *, accepted_on: date, calendar: FrenchCalendar
+) -> list[PlannedStep]:
+    """The days a case accepted on ``accepted_on`` would get each step, if nothing stops it
+    (no payment, no dispute, no agent's wait): the sweep's own arithmetic, step after step.
+
+    A formal notice's deadline counts here from its sending day; counted from the
+    acknowledgement of receipt, it ends a few days later (the post's delay).
+    """
+    planned: list[PlannedStep] = []
+    anchor = accepted_on
+    for step in steps:
+        on = step_due_on(step=step, anchor=anchor, calendar=calendar)
+        deadline = None
+        if step.action == Action.FORMAL_NOTICE:
+            deadline = debtor_deadline(on, step.payment_deadline_days, calendar=calendar)
+        planned.append(PlannedStep(step=step, on=on, deadline=deadline))
+        anchor = deadline or on
+    return planned

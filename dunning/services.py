@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,9 +20,11 @@ from cases.models import (
     Case,
     CaseEvent,
     CaseState,
+    Creditor,
     agency_staff,
 )
-from collectio.models import Agency, User
+from collectio.models import Agency, ConfigChange, User
+from collectio.services import config_change_record, model_changes
 from dunning.models import (
     Action,
     Channel,
@@ -351,3 +354,117 @@ def reference_rates_alert(*, today: date) -> list[str]:
         recipient_list=recipients,
     )
     return recipients
+
+
+# --- scenarios edited in the back-office ------------------------------------------------------
+STEP_FIELDS = [
+    "action", "delay", "delay_unit", "channels", "letter_template", "payment_deadline_days",
+    "deadline_from_acknowledgement", "requires_confirmation",
+]  # fmt: skip
+
+
+def _steps_checked(scenario: Scenario, steps: Sequence[dict[str, object]]) -> list[Step]:
+    """The scenario's steps as they would be, in memory; ValidationError (each reason in
+    French, the position named) if they break the case graph or a step's own rule."""
+    existing = {step.pk: step for step in scenario.steps.all()}
+    rows, errors = [], []
+    for position, fields in enumerate(steps, start=1):
+        step = existing.get(fields.get("id")) or Step(
+            agency_id=scenario.agency_id, scenario=scenario
+        )  # type: ignore[arg-type]
+        for name in STEP_FIELDS:
+            if name in fields:
+                setattr(step, name, fields[name])
+        step.position = position
+        try:
+            step.clean()
+        except ValidationError as error:
+            errors.extend(
+                _("Step %(position)s: %(reason)s") % {"position": position, "reason": message}
+                for message in error.messages
+            )
+        rows.append(step)
+    if not rows:
+        errors.append(_("A scenario needs at least one step."))
+    try:
+        validate_step_order([row.action for row in rows])
+    except ValidationError as error:
+        errors.extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def scenario_validate(*, scenario: Scenario, steps: Sequence[dict[str, object]]) -> list[Step]:
+    """Check edited steps without writing anything (the editor's live check and preview)."""
+    return _steps_checked(scenario, steps)
+
+
+@transaction.atomic
+def scenario_update(
+    *, scenario: Scenario, name: str, steps: Sequence[dict[str, object]], actor: User
+) -> Scenario:
+    """New step settings apply to open cases from their next step on: a case points at its
+    next step, not at a copy. A step already carried out on a case, or that a case waits on,
+    cannot be removed (its history points at it)."""
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    before = {step.pk: copy.copy(step) for step in scenario.steps.all()}
+    rows = _steps_checked(scenario, steps)
+    kept = {row.pk for row in rows if row.pk}
+    removed = [pk for pk in before if pk not in kept]
+    in_use = set(
+        StepExecution.objects.filter(step_id__in=removed).values_list("step_id", flat=True)
+    )
+    in_use |= set(
+        Case.objects.filter(next_step_id__in=removed).values_list("next_step_id", flat=True)
+    )
+    if in_use:
+        raise ValidationError(
+            _("Step %(positions)s was already used by cases: it can be changed, not removed.")
+            % {"positions": ", ".join(str(before[pk].position) for pk in sorted(in_use))}
+        )
+    changes: list[dict[str, str]] = []
+    if scenario.name != name:
+        changes.append({"field": str(_("name")), "old": scenario.name, "new": name})
+        scenario.name = name
+        scenario.full_clean()
+        scenario.save(update_fields=["name"])
+    for pk in removed:
+        changes.append(
+            {"field": str(before[pk]), "old": str(_("present")), "new": str(_("removed"))}
+        )
+    Step.objects.filter(pk__in=removed).delete()
+    # Positions are unique per scenario: move the kept steps out of the way first.
+    Step.objects.filter(pk__in=kept).update(position=models.F("position") + 1000)
+    for row in rows:
+        old = before.get(row.pk) if row.pk else None
+        for change in model_changes(old, row, ["position", *STEP_FIELDS]):
+            changes.append({**change, "field": f"{_('Step')} {row.position} · {change['field']}"})
+        row.save()
+    if changes:
+        config_change_record(
+            agency_id=scenario.agency_id, actor=actor, target=ConfigChange.Target.SCENARIO,
+            target_id=scenario.pk, target_label=scenario.name, summary=_("Scenario changed"),
+            changes=changes,
+        )  # fmt: skip
+    return scenario
+
+
+@transaction.atomic
+def scenario_copy(
+    *, source: Scenario, name: str, actor: User, creditor: Creditor | None = None
+) -> Scenario:
+    """A new scenario with the steps of ``source``: a creditor's own, or another for the agency."""
+    if creditor is not None and Scenario.objects.filter(creditor=creditor).exists():
+        raise ValidationError({"creditor": _("This creditor already has its own scenario.")})
+    steps = [{name: getattr(step, name) for name in STEP_FIELDS} for step in source.steps.all()]
+    scenario = scenario_create(
+        agency=source.agency, name=name, steps=steps,
+        creditor_id=creditor.pk if creditor else None,
+    )  # fmt: skip
+    config_change_record(
+        agency_id=scenario.agency_id, actor=actor, target=ConfigChange.Target.SCENARIO,
+        target_id=scenario.pk, target_label=scenario.name,
+        summary=_("Scenario created from “%(source)s”") % {"source": source.name},
+    )  # fmt: skip
+    return scenario

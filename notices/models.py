@@ -77,6 +77,51 @@ class LetterTemplate(models.Model):
         validate_wording(self.body)
 
 
+class LetterTemplateVersion(models.Model):
+    """Every wording a kind of letter has had, with who wrote it: the active one is the
+    ``LetterTemplate`` row, whose body is the latest version's."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    template = models.ForeignKey(
+        LetterTemplate,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=_("letter template"),
+    )
+    number = models.PositiveIntegerField(_("version"))
+    body = models.TextField(_("wording"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = TenantManager()
+    creditor_path = None
+
+    class Meta:
+        verbose_name = _("letter template version")
+        verbose_name_plural = _("letter template versions")
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "number"],
+                name="letter_template_version_unique",
+                violation_error_message=_("This version number is already taken."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.number}"
+
+
 class NoticeImmutableError(Exception):
     """A sent notice is evidence: its file and content cannot change any more."""
 

@@ -138,6 +138,21 @@ def pdf_text(content: bytes) -> str:
         document.close()
 
 
+def pdf_page_images(content: bytes, *, scale: float = 1.4, pages: int = 2) -> list[bytes]:
+    """The first pages as PNG pictures (PDFium, as Chromium draws them): a preview any
+    browser shows inline, without a PDF viewer or a frame."""
+    document = pypdfium2.PdfDocument(content)
+    try:
+        images = []
+        for index in range(min(pages, len(document))):
+            out = io.BytesIO()
+            document[index].render(scale=scale).to_pil().save(out, format="PNG", optimize=True)
+            images.append(out.getvalue())
+        return images
+    finally:
+        document.close()
+
+
 def render_letter(kind: str, context: dict[str, Any]) -> Pdf:
     """The letter's PDF, refused unless its text carries every mandatory mention."""
     pdf = html_to_pdf(letter_html(kind, context))

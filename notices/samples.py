@@ -51,8 +51,12 @@ def _statement(on: date, payments: list[PaymentTerms]) -> Statement:
     )
 
 
-def sample_context(kind: str, *, preview: bool = False) -> dict[str, Any]:
-    agency = Agency(
+def sample_context(
+    kind: str, *, preview: bool = False, wording: str | None = None, agency: Agency | None = None
+) -> dict[str, Any]:
+    """``wording``: the agency's draft instead of the shipped wording; ``agency``: its own
+    letterhead instead of the sample's (the back-office's preview of a template)."""
+    agency = agency or Agency(
         legal_name="Alpha Recouvrement SAS",
         siren="732829320",
         address_line1="12 rue de la Paix",
@@ -113,7 +117,7 @@ def sample_context(kind: str, *, preview: bool = False) -> dict[str, Any]:
         reference="L-2026-000187",
         letter_date=ON,
         channel=Channel.REGISTERED_LETTER if kind == LetterKind.FORMAL_NOTICE else Channel.LETTER,
-        wording=render_wording(default_wording(kind), values),
+        wording=render_wording(default_wording(kind) if wording is None else wording, values),
         preview=preview,
         statement=statement,
         first_letter=first,

@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from cases import events
 from cases.models import Case, Creditor
-from collectio.models import User
+from collectio.models import Agency, ConfigChange, User
 from collectio.money import euros
 from collectio.outbox import outbox_put, reconnecting
 from collectio.references import next_reference
+from collectio.services import config_change_record
 from dunning.models import Action, StepExecution
 from dunning.models import Channel as StepChannel
 from dunning.selectors import rate_missing_message
@@ -39,17 +40,20 @@ from notices.channels import email as email_channel
 from notices.channels import lre as lre_channel
 from notices.channels import post as post_channel
 from notices.channels import sms as sms_channel
-from notices.linter import debt_wording_in_preview
+from notices.linter import debt_wording_in_preview, validate_wording
 from notices.models import (
     POSTAL_CHANNELS,
     CallTask,
     Channel,
     LetterKind,
+    LetterTemplate,
+    LetterTemplateVersion,
     Notice,
     PrintBatch,
     WebhookDelivery,
 )
 from notices.rendering import merge_pdfs, render_letter, render_page
+from notices.samples import sample_context
 from notices.selectors import LetterBlocked
 from notices.templatetags.letters import longdate, shortdate, typographic_apostrophes
 from payments.models import Payment, PaymentPlan
@@ -894,3 +898,59 @@ def call_task_done(*, task: CallTask, actor: User | None) -> CallTask:
     task.save(update_fields=["status", "done_at"])
     events.call_logged(case=task.case, actor=actor, call_task_id=task.pk)
     return task
+
+
+# --- letter templates: the agency's wording, versioned ----------------------------------------
+@transaction.atomic
+def letter_template_save(
+    *, agency: Agency, kind: str, body: str, actor: User, note: str = ""
+) -> LetterTemplateVersion | None:
+    """The agency's wording for ``kind`` becomes ``body``, as a new version; ``None`` when it
+    is the wording already in force. One wording per kind is active: saving again is a new
+    version of it, never a second template."""
+    validate_wording(body)
+    if kind not in LetterKind.values or kind == LetterKind.REMITTANCE_STATEMENT:
+        raise ValidationError({"kind": _("This kind of letter has no editable wording.")})
+    Agency.objects.select_for_update().get(pk=agency.pk)  # one writer per agency at a time
+    template = LetterTemplate.objects.filter(agency=agency, kind=kind).first()
+    last = template.versions.order_by("-number").first() if template else None
+    if template is not None and template.body == body and last is not None:
+        return None
+    if template is None:
+        template = LetterTemplate.objects.create(agency=agency, kind=kind, body=body)
+    elif last is None:  # written before versions were kept: keep it as the first one
+        last = LetterTemplateVersion.objects.create(
+            agency=agency, template=template, number=1, body=template.body,
+            note=_("Wording in force before versions were kept"),
+        )  # fmt: skip
+    template.body = body
+    template.save(update_fields=["body", "updated_at"])
+    version = LetterTemplateVersion.objects.create(
+        agency=agency, template=template, number=(last.number if last else 0) + 1, body=body,
+        created_by=actor, note=note,
+    )  # fmt: skip
+    config_change_record(
+        agency_id=agency.pk, actor=actor, target=ConfigChange.Target.LETTER_TEMPLATE,
+        target_id=template.pk, target_label=str(LetterKind(kind).label),
+        summary=_("Wording changed: version %(number)s") % {"number": version.number},
+        changes=[{"field": str(_("wording")), "old": last.body if last else "", "new": body}],
+    )  # fmt: skip
+    return version
+
+
+def letter_template_restore(
+    *, version: LetterTemplateVersion, actor: User
+) -> LetterTemplateVersion | None:
+    """An earlier wording in force again, as a new version (history is never rewritten)."""
+    return letter_template_save(
+        agency=version.template.agency, kind=version.template.kind, body=version.body,
+        actor=actor, note=_("Version %(number)s restored") % {"number": version.number},
+    )  # fmt: skip
+
+
+def letter_template_preview(*, agency: Agency, kind: str, body: str) -> bytes:
+    """The letter with this wording on a sample case, under the agency's letterhead, through
+    the renderer of real letters (mandatory mentions checked) and watermarked "APERÇU"."""
+    validate_wording(body)
+    context = sample_context(kind, preview=True, wording=body, agency=agency)
+    return render_letter(kind, context).content

@@ -4,10 +4,11 @@ membership, exactly as for an id that does not exist, and changes nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -16,16 +17,16 @@ from django_scopes import scopes_disabled
 
 from api.models import ApiKey, WebhookDelivery, WebhookSubscription
 from cases.access import access_case
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, Creditor
 from collectio.access import access, visible
-from collectio.models import User
+from collectio.models import AgencyDocument, ConfigChange, Invitation, Membership, Role, User
 from collectio.scoping import tenant_scope
 from dunning.models import Deadline, Scenario, StepExecution
-from notices.models import Channel, LetterKind, Notice
+from notices.models import Channel, LetterKind, LetterTemplate, LetterTemplateVersion, Notice
 from payments.models import Payment, Refund
 from tests import factories
 
-NAMESPACES = ("workspace", "notices", "dunning", "api")
+NAMESPACES = ("workspace", "notices", "dunning", "api", "backoffice")
 # route name -> (method, the kind of object its ``pk`` names, extra URL arguments)
 ROUTES = {
     "workspace:detail": ("get", "case", ()),
@@ -53,6 +54,16 @@ ROUTES = {
     "api:manage_subscription": ("get", "subscription", ()),
     "api:manage_subscription_test": ("post", "subscription", ()),
     "api:manage_delivery_replay": ("post", "delivery", ()),
+    "backoffice:creditor_edit": ("post", "creditor", ()),
+    "backoffice:member_role": ("post", "membership", ()),
+    "backoffice:member_active": ("post", "membership", ()),
+    "backoffice:invitation_resend": ("post", "invitation", ()),
+    "backoffice:invitation_revoke": ("post", "invitation", ()),
+    "backoffice:agency_document": ("get", "document", ()),
+    "backoffice:scenario_edit": ("post", "scenario", ()),
+    "backoffice:scenario_preview": ("post", "scenario", ()),
+    "backoffice:scenario_copy": ("post", "scenario", ()),
+    "backoffice:template_restore": ("post", "version", ()),
 }
 
 
@@ -108,10 +119,27 @@ def alpha_objects(world):
             agency=world.agency, subscription=subscription, message_id="msg_1",
             event_type="case.created", status=WebhookDelivery.Status.FAILED,
         )  # fmt: skip
+        invitation = Invitation.objects.create(
+            agency=world.agency, email="new@alpha.fr", role=Role.AGENT, invited_by=world.admin,
+            expires_at=timezone.now() + timedelta(days=7),
+        )  # fmt: skip
+        document = AgencyDocument.objects.create(
+            agency=world.agency, kind=AgencyDocument.Kind.INSURANCE, dated=date(2026, 1, 5),
+            file=SimpleUploadedFile("attestation.pdf", b"%PDF-1.4 test"),
+        )  # fmt: skip
+        template = LetterTemplate.objects.create(
+            agency=world.agency, kind=LetterKind.FIRST_REMINDER, body="Bonjour"
+        )
+        version = LetterTemplateVersion.objects.create(
+            agency=world.agency, template=template, number=1, body="Madame, Monsieur"
+        )
     return {
         "case": case, "notice": notice, "execution": execution, "deadline": deadline,
         "refund": refund, "creditor": world.creditor, "debtor": case.debtor, "api_key": api_key,
         "subscription": subscription, "delivery": delivery,
+        "membership": world.agent.membership,
+        "invitation": invitation, "document": document, "version": version,
+        "scenario": step.scenario,
     }  # fmt: skip
 
 
@@ -132,6 +160,12 @@ def _state(world, objects):
             ApiKey.objects.get(pk=objects["api_key"].pk).revoked,
             WebhookDelivery.objects.get(pk=objects["delivery"].pk).status,
             WebhookDelivery.objects.count(),
+            ConfigChange.objects.count(),
+            Invitation.objects.values_list("expires_at", "revoked_at").get(),
+            Creditor.objects.get(pk=objects["creditor"].pk).legal_name,
+            Membership.objects.get(pk=objects["membership"].pk).role,
+            Scenario.objects.filter(agency=world.agency).count(),
+            LetterTemplateVersion.objects.count(),
         )
 
 
@@ -151,6 +185,8 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "step": "ordonnance", "on": "2026-01-06",
         "refunded_on": "2026-01-07", "plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0",
         "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
+        "legal_name": "Changed", f"m{world.agent.membership.pk}-role": "admin", "active": "0",
+        "name": "Copie", "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])

@@ -24,6 +24,7 @@ PROJECT_APPS = ("collectio", "cases", "debtors", "dunning", "notices")
 SAME_IN_FRENCH = {
     "SIREN", "SIRET", "BIC", "IBAN", "PDF", "SHA-256", "pages", "position", "action",
     "transition", "source", "e-mail", "principal",
+    "invitation", "invitations", "document", "version",
 }  # fmt: skip
 # A French title with "de" before a vowel or a mute h misses its elision ("Ajout de utilisateur").
 NO_ELISION = re.compile(r"\b(?:Ajout|Modification|Affichage) de [aeiouyhàâéèêëîïôûAEIOUYHÉ]")

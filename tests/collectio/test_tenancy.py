@@ -25,7 +25,7 @@ from cases import selectors
 from cases.access import access_case
 from cases.models import Case, CaseDocument, CaseEvent, CaseState, Claim, Creditor
 from collectio.access import visible
-from collectio.models import Agency, Role, User
+from collectio.models import Agency, AgencyDocument, ConfigChange, Invitation, Role, User
 from collectio.outbox import OutboxMessage
 from collectio.scoping import tenant_scope
 from collectio.submissions import FormSubmission
@@ -37,6 +37,7 @@ from notices.models import (
     JudicialDossier,
     LetterKind,
     LetterTemplate,
+    LetterTemplateVersion,
     Notice,
     PrintBatch,
     WebhookDelivery,
@@ -153,9 +154,25 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             channel=Channel.LETTER, reference=f"L-{name[-3:]}", statement_on=date(2026, 1, 5),
             print_batch=batch,
         )  # fmt: skip
-        LetterTemplate.objects.get_or_create(
+        template, _created = LetterTemplate.objects.get_or_create(
             agency=agency, kind=LetterKind.FIRST_REMINDER, defaults={"body": "<p>Bonjour,</p>"}
         )
+        LetterTemplateVersion.objects.create(
+            agency=agency, template=template, number=template.versions.count() + 1, body="x"
+        )
+        staff = User.objects.filter(membership__agency=agency).first()
+        Invitation.objects.create(
+            agency=agency, email=f"invite-{case.pk}@example.fr", role=Role.AGENT,
+            invited_by=staff, expires_at=timezone.now(),
+        )  # fmt: skip
+        ConfigChange.objects.create(
+            agency=agency, actor=staff, target=ConfigChange.Target.CREDITOR,
+            target_id=creditor.pk, target_label=creditor.legal_name, summary="Creditor changed",
+        )  # fmt: skip
+        AgencyDocument.objects.create(
+            agency=agency, kind=AgencyDocument.Kind.INSURANCE, file="agency-documents/x.pdf",
+            dated=date(2026, 1, 5), uploaded_by=staff,
+        )  # fmt: skip
         JudicialDossier.objects.create(
             agency=agency, case=case, statement_on=date(2026, 1, 5), pdf="dossiers/x.pdf",
             sha256="0" * 64, page_count=1, request_data={},
