@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0014_creditor_plan_settlement_bounds'),
+        ('cases', '0015_portal_case_documents'),
     ]
 
     operations = [
