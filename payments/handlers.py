@@ -1,4 +1,5 @@
-"""What the payments app does for outbox messages: tell the creditor of a payment (R124-5)."""
+"""What the payments app does for outbox messages: tell the creditor of a payment (R124-5),
+record a matched bank line."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.utils.translation import gettext_lazy as _l
 
 from cases import events
 from cases.models import CaseEvent
+from collectio.models import User
 from collectio.money import euros
 from collectio.outbox import OutboxMessage, outbox_handler, reconnecting
-from payments.models import Payment
-from payments.services import CREDITOR_PAYMENT_NOTICE
+from payments.models import BankLine, Payment
+from payments.services import BANK_LINE_RECORD, CREDITOR_PAYMENT_NOTICE, bank_line_record
 
 
 @outbox_handler(CREDITOR_PAYMENT_NOTICE, label=_l("E-mail to the creditor about a payment"))
@@ -62,4 +64,14 @@ def notify_creditor_of_payment(message: OutboxMessage) -> None:
             recipient=creditor.contact_email,
             amount=payment.amount,
         )
+    )
+
+
+@outbox_handler(BANK_LINE_RECORD, label=_l("Recording a payment from a bank statement"), batch=50)
+def record_bank_line(message: OutboxMessage) -> None:
+    """One matched line, one ``payment_record``; a second delivery finds it recorded."""
+    actor_id = message.payload.get("actor_id")
+    bank_line_record(
+        line=BankLine.objects.get(pk=message.payload["line_id"]),
+        actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
     )
