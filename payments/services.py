@@ -698,7 +698,9 @@ def bank_line_record(*, line: BankLine, actor: User | None) -> BankLine:
     refusal (a closed case, more than is owed, a date before the invoice) sends the line to
     the agents' queue with the reason, rather than guessing."""
     with transaction.atomic():
-        line = BankLine.objects.select_for_update().select_related("case").get(pk=line.pk)
+        line = (
+            BankLine.objects.select_for_update(of=("self",)).select_related("case").get(pk=line.pk)
+        )
         if line.payment_id is not None or line.status != BankLine.Status.TO_RECORD:
             return line
         try:
