@@ -810,10 +810,13 @@ def payment_plans_check(*, agency_id: int, today: date) -> int:
         .filter(
             agency_id=agency_id,
             status=PaymentPlan.Status.ACTIVE,
-            instalments__due_on__lt=today - timedelta(days=selectors.PLAN_GRACE_DAYS),
+            pk__in=PlanInstalment.objects.filter(
+                agency_id=agency_id,
+                due_on__lt=today - timedelta(days=selectors.PLAN_GRACE_DAYS),
+            ).values("plan_id"),
         )
         .select_related("case")
-        .distinct()
+        .order_by("pk")
     )
     for plan in plans:
         late = selectors.plan_first_missed(plan=plan, today=today)
