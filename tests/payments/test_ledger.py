@@ -50,9 +50,14 @@ def _expected_held(creditor, on: date) -> Decimal:
         source=Payment.Source.CREDITOR
     )
     collected = through_account.aggregate(t=Sum("amount"))["t"] or ZERO
-    refunded = Refund.objects.filter(
-        case__creditor=creditor, status=Refund.Status.REFUNDED, refunded_on__lte=on
-    ).exclude(payment__source=Payment.Source.CREDITOR).aggregate(t=Sum("amount"))["t"] or ZERO
+    refunded = (
+        Refund.objects.filter(
+            case__creditor=creditor, status=Refund.Status.REFUNDED, refunded_on__lte=on
+        )
+        .exclude(payment__source=Payment.Source.CREDITOR)
+        .aggregate(t=Sum("amount"))["t"]
+        or ZERO
+    )
     remitted = commission = ZERO
     for r in Remittance.objects.filter(creditor=creditor, executed_on__lte=on):
         remitted += max(r.net, ZERO)
