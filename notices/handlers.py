@@ -16,8 +16,7 @@ from dunning.sweep import STEP_EFFECTS
 from notices import dossier, services
 from notices.linter import MissingMandatoryBlock
 from notices.models import Channel, LetterKind, Notice
-from notices.selectors import LetterBlocked
-from notices.selectors import remittance_of_run
+from notices.selectors import LetterBlocked, remittance_of_run
 from payments.models import Payment, PaymentPlan, Remittance
 from payments.services import PAYMENT_PLAN_LETTER, PAYMENT_RECEIPT, REMITTANCE_STATEMENT
 

@@ -497,6 +497,11 @@ class Remittance(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def fees(self) -> Decimal:
+        """The commission and its VAT: what the agency charges the creditor."""
+        return self.commission + self.vat
+
 
 class RemittanceItem(models.Model):
     """One payment in one remittance, and only one: ``payment`` is unique in the database, so

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from cases.models import TERMINAL_STATES, Case, Creditor
@@ -29,6 +29,8 @@ from payments.models import (
     PaymentPlan,
     PlanInstalment,
     Refund,
+    Remittance,
+    RemittanceItem,
 )
 
 
@@ -439,4 +441,34 @@ def statement_reconciliation(*, statement: BankStatement) -> Reconciliation:
         )["t"],
         other_credits=credits.filter(status=BankLine.Status.IGNORED).aggregate(t=total)["t"],
         debits=lines.filter(amount__lt=0).aggregate(t=total)["t"],
+    )
+
+
+# --- lists for the agency's pages -----------------------------------------------------------------
+def bank_statements(*, principal: Principal | None) -> QuerySet[BankStatement]:
+    return visible(BankStatement.objects.select_related("imported_by"), principal).annotate(
+        queued=Count("lines", filter=Q(lines__status__in=BankLine.QUEUE))
+    )
+
+
+def bank_line_queue(*, principal: Principal | None) -> QuerySet[BankLine]:
+    """The lines an agent must decide, oldest first."""
+    return (
+        visible(BankLine.objects.select_related("statement"), principal)
+        .filter(status__in=BankLine.QUEUE)
+        .order_by("booked_on", "pk")
+    )
+
+
+def remittances(*, principal: Principal | None) -> QuerySet[Remittance]:
+    return visible(Remittance.objects.select_related("creditor"), principal).annotate(
+        payments=Count("items")
+    )
+
+
+def remittance_items(*, remittance: Remittance) -> QuerySet[RemittanceItem]:
+    return (
+        RemittanceItem.objects.filter(remittance=remittance, agency_id=remittance.agency_id)
+        .select_related("payment__case__debtor")
+        .order_by("payment__case__reference", "payment__received_on", "pk")
     )

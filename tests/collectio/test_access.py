@@ -21,10 +21,10 @@ from collectio.models import User
 from collectio.scoping import tenant_scope
 from dunning.models import Deadline, Scenario, StepExecution
 from notices.models import Channel, LetterKind, Notice
-from payments.models import Payment, Refund
+from payments.models import BankLine, BankStatement, Payment, Refund, Remittance
 from tests import factories
 
-NAMESPACES = ("workspace", "notices", "dunning")
+NAMESPACES = ("workspace", "notices", "dunning", "backoffice")
 # route name -> (method, the kind of object its ``pk`` names, extra URL arguments)
 ROUTES = {
     "workspace:detail": ("get", "case", ()),
@@ -39,6 +39,12 @@ ROUTES = {
     "notices:download": ("get", "notice", ()),
     "notices:acknowledge": ("post", "notice", ()),
     "dunning:confirm": ("post", "execution", ()),
+    "backoffice:money:statement": ("get", "statement", ()),
+    "backoffice:money:line_resolve": ("post", "bank_line", ()),
+    "backoffice:money:remittance": ("get", "remittance", ()),
+    "backoffice:money:remittance_executed": ("post", "remittance", ()),
+    "backoffice:money:remittance_pain001": ("get", "remittance", ()),
+    "backoffice:money:remittance_statement": ("get", "remittance", ()),
 }
 
 
@@ -47,7 +53,7 @@ def _routes_with_an_id(resolver: URLResolver, prefix: str = "") -> set[str]:
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             found |= _routes_with_an_id(
-                pattern, f"{pattern.namespace}:" if pattern.namespace else ""
+                pattern, f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
             )
         elif isinstance(pattern, URLPattern) and "pk" in pattern.pattern.converters:
             found.add(f"{prefix}{pattern.name}")
@@ -85,9 +91,23 @@ def alpha_objects(world):
         refund = Refund.objects.create(
             agency=world.agency, case=case, payment=payment, amount=Decimal("1.00")
         )
+        statement = BankStatement.objects.create(
+            agency=world.agency, format="camt053", filename="s.xml", sha256="0" * 64
+        )
+        bank_line = BankLine.objects.create(
+            agency=world.agency, statement=statement, line_key="k-1", booked_on=date(2026, 1, 6),
+            amount=Decimal("10.00"), status=BankLine.Status.UNMATCHED,
+        )  # fmt: skip
+        remittance = Remittance.objects.create(
+            agency=world.agency, creditor=world.creditor, reference="R-2026-000001",
+            run_on=date(2026, 1, 7), commission_rate=15, vat_rate=20, collected=10, direct=0,
+            commission=Decimal("1.50"), vat=Decimal("0.30"), net=Decimal("8.20"),
+            execution_on=date(2026, 1, 7), pain001="<Document/>",
+        )  # fmt: skip
     return {
         "case": case, "notice": notice, "execution": execution, "deadline": deadline,
-        "refund": refund,
+        "refund": refund, "statement": statement, "bank_line": bank_line,
+        "remittance": remittance,
     }  # fmt: skip
 
 
@@ -105,6 +125,8 @@ def _state(world, objects):
             Payment.objects.filter(case=case).count(),
             Refund.objects.get(pk=objects["refund"].pk).status,
             Notice.objects.filter(case=case).count(),
+            BankLine.objects.get(pk=objects["bank_line"].pk).status,
+            Remittance.objects.get(pk=objects["remittance"].pk).status,
         )
 
 
@@ -122,7 +144,8 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
     data = {
         "received_on": "2026-01-06", "amount": "10", "method": "transfer", "reason": "x",
         "step": "ordonnance", "on": "2026-01-06",
-        "refunded_on": "2026-01-07", "plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0",
+        "refunded_on": "2026-01-07", "executed_on": "2026-01-07", "plan-TOTAL_FORMS": "1",
+        "plan-INITIAL_FORMS": "0",
         "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
@@ -141,6 +164,12 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "workspace:judicial_step",
         "workspace:deadline_done",
         "workspace:refund_refunded",
+        "backoffice:money:statement",
+        "backoffice:money:line_resolve",
+        "backoffice:money:remittance",
+        "backoffice:money:remittance_executed",
+        "backoffice:money:remittance_pain001",
+        "backoffice:money:remittance_statement",
     ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(
