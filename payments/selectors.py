@@ -446,8 +446,10 @@ def statement_reconciliation(*, statement: BankStatement) -> Reconciliation:
 
 # --- lists for the agency's pages -----------------------------------------------------------------
 def bank_statements(*, principal: Principal | None) -> QuerySet[BankStatement]:
-    return visible(BankStatement.objects.select_related("imported_by"), principal).annotate(
-        queued=Count("lines", filter=Q(lines__status__in=BankLine.QUEUE))
+    return (
+        visible(BankStatement.objects.select_related("imported_by"), principal)
+        .annotate(queued=Count("lines", filter=Q(lines__status__in=BankLine.QUEUE)))
+        .order_by("-imported_at", "-pk")
     )
 
 
@@ -461,8 +463,10 @@ def bank_line_queue(*, principal: Principal | None) -> QuerySet[BankLine]:
 
 
 def remittances(*, principal: Principal | None) -> QuerySet[Remittance]:
-    return visible(Remittance.objects.select_related("creditor"), principal).annotate(
-        payments=Count("items")
+    return (
+        visible(Remittance.objects.select_related("creditor"), principal)
+        .annotate(payments=Count("items"))
+        .order_by("-run_on", "-pk")
     )
 
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -49,6 +50,20 @@ def _once(request: HttpRequest, write: object) -> object | None:
     except AlreadySubmitted:
         messages.info(request, _("This form was already sent: it was applied once."))
         return None
+
+
+def _refuse(form: Form, refused: ValidationError, *, exceeds: str | None = None) -> None:
+    """Put a service's refusal on the form: on the field it names when the form has it (a
+    payment above what is owed on ``exceeds``, where the agent confirms it), else above."""
+    if not hasattr(refused, "error_dict"):
+        form.add_error(None, refused)
+        return
+    for field, errors in refused.error_dict.items():
+        for error in errors:
+            target = field if field in form.fields else None
+            if exceeds and error.code == PAYMENT_EXCEEDS_DUE:
+                target = exceeds
+            form.add_error(target, error)
 
 
 # --- bank statements and the queue ------------------------------------------------------------
@@ -179,10 +194,7 @@ def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                 )
             except ValidationError as refused:
-                if any(e.code == PAYMENT_EXCEEDS_DUE for e in refused.error_list):
-                    form.add_error("excess_owed_to_debtor", refused)
-                else:
-                    form.add_error(None, refused)
+                _refuse(form, refused, exceeds="excess_owed_to_debtor")
             else:
                 if done is not None:
                     messages.success(
@@ -281,7 +293,7 @@ def remittance_executed(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             )
         except ValidationError as refused:
-            form.add_error("executed_on" if hasattr(refused, "error_dict") else None, refused)
+            _refuse(form, refused)
         else:
             if done is not None:
                 messages.success(request, _("Transfer recorded as executed."))
