@@ -104,7 +104,7 @@ def case_refunds(*, case: Case) -> QuerySet[Refund]:
 # --- matching bank lines to cases -----------------------------------------------------------------
 # A case's reference (C-2026-000123) or a letter's (L-2026-000045), as a bank may mangle them:
 # dashes lost or turned into spaces, lower case.
-REFERENCE = re.compile(r"\b([CL])[-\s/.]?(\d{4})[-\s/.]?(\d{6})\b", re.IGNORECASE)
+REFERENCE = re.compile(r"\b([CL])[-\s/.]?(\d{4})[-\s/.]?(\d{6,7})\b", re.IGNORECASE)
 # Confidence (%) of each way of matching; at or above AUTO_RECORD a line is recorded alone.
 BY_REFERENCE, BY_REFERENCE_AND_NAME = 90, 100
 BY_AMOUNT_AND_NAME, BY_AMOUNT_AND_PART_OF_NAME = 80, 60
