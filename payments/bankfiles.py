@@ -2,9 +2,10 @@
 lines, the SEPA credit transfer (pain.001.001.09) written and checked against its schema.
 
 Pure: no database. CAMT.053 is validated against the official ISO 20022 schema of its version
-(vendored under ``payments/schemas``) and read with pycamt; pain.001 is written by sepaxml and
-validated with lxml against the schema sepaxml ships, so a file the bank would reject never
-leaves.
+(vendored under ``payments/schemas``), then read with lxml in one pass, entry by entry (pycamt
+searches the whole statement again for each entry: 22 s for 4,000 lines, quadratic). pain.001
+is written by sepaxml and validated with lxml against the official schema sepaxml ships, so a
+file the bank would reject never leaves.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from pathlib import Path
 import sepaxml
 from django.utils.translation import gettext as _
 from lxml import etree
-from pycamt.parser import Camt053ParseError, Camt053Parser
 from sepaxml import SepaTransfer
 
 from collectio.money import to_money
@@ -107,43 +107,69 @@ def parse_camt053(content: bytes) -> ParsedStatement:
             _("The statement does not follow the %(version)s schema (line %(line)s: %(error)s).")
             % {"version": version, "line": error.line, "error": error.message}
         )
-    try:
-        parser = Camt053Parser(content)
-        entries = parser.get_transactions()
-        info = parser.get_statement_info()
-    except Camt053ParseError as error:
-        raise BankFileError(str(error)) from error
-    iban = (info[0].get("IBAN") or "") if info else ""
-    identification = tree.findtext(f".//{{{namespace}}}Stmt/{{{namespace}}}Id") or ""
-    lines, seen, per_entry = [], Counter(), Counter()
-    for entry in entries:
-        if entry.get("Currency") not in (None, "EUR"):
-            raise BankFileError(_("Only statements in euros are read."))
-        if entry.get("ReversalIndicator") == "true" or entry.get("Status") not in (None, "BOOK"):
-            continue  # a reversal or a pending entry is not money received
-        amount = _amount(entry.get("Amount"))
-        if entry.get("CreditDebitIndicator") == "DBIT":
-            amount = -amount
-        booked_on = _date(entry.get("BookingDate") or entry.get("ValueDate") or "")
-        name = (entry.get("DebtorName") if amount > 0 else entry.get("CreditorName")) or ""
-        account = (entry.get("DebtorIBAN") if amount > 0 else entry.get("CreditorIBAN")) or ""
-        info_text = " ".join(
+    ns = {"c": namespace}
+    lines, seen = [], Counter()
+    statements = tree.findall("c:BkToCstmrStmt/c:Stmt", ns)
+    iban = statements[0].findtext("c:Acct/c:Id/c:IBAN", "", ns) if statements else ""
+    identification = statements[0].findtext("c:Id", "", ns) if statements else ""
+    for statement in statements:
+        account = statement.findtext("c:Acct/c:Id/c:IBAN", "", ns)
+        for entry in statement.iterfind("c:Ntry", ns):
+            lines.extend(_camt_entry_lines(entry, ns, account, seen))
+    return ParsedStatement("camt053", identification, iban, tuple(lines))
+
+
+def _text(element: etree._Element, path: str, ns: dict[str, str]) -> str:
+    return (element.findtext(path, "", ns) or "").strip()
+
+
+def _camt_entry_lines(
+    entry: etree._Element, ns: dict[str, str], iban: str, seen: Counter[tuple[object, ...]]
+) -> list[StatementLine]:
+    """The lines of one entry: one per transaction detail (a batch entry has several), or the
+    entry itself. Reversals and entries not booked yet are no money received."""
+    status = _text(entry, "c:Sts", ns) or _text(entry, "c:Sts/c:Cd", ns)
+    if _text(entry, "c:RvslInd", ns) == "true" or status not in ("", "BOOK"):
+        return []
+    amount_element = entry.find("c:Amt", ns)
+    if amount_element is not None and amount_element.get("Ccy") != "EUR":
+        raise BankFileError(_("Only statements in euros are read."))
+    debit = _text(entry, "c:CdtDbtInd", ns) == "DBIT"
+    booked_on = _date(
+        _text(entry, "c:BookgDt/c:Dt", ns)
+        or _text(entry, "c:BookgDt/c:DtTm", ns)
+        or _text(entry, "c:ValDt/c:Dt", ns)
+    )
+    reference = _text(entry, "c:AcctSvcrRef", ns)
+    details = entry.findall("c:NtryDtls/c:TxDtls", ns) or [None]
+    lines = []
+    for rank, detail in enumerate(details, start=1):
+        scope = detail if detail is not None else entry
+        total = _text(entry, "c:Amt", ns)
+        if detail is not None and len(details) > 1:  # a batch: each transaction its amount
+            total = _text(detail, ".//c:AmtDtls/c:TxAmt/c:Amt", ns) or _text(detail, "c:Amt", ns)
+        amount = _amount(total)
+        party = "c:RltdPties/c:Cdtr" if debit else "c:RltdPties/c:Dbtr"
+        name = _text(scope, f"{party}/c:Nm", ns) or _text(scope, f"{party}/c:Pty/c:Nm", ns)
+        account = _text(scope, f"{party}Acct/c:Id/c:IBAN", ns)
+        end_to_end = _text(scope, "c:Refs/c:EndToEndId", ns)
+        info = " ".join(
             text
             for text in (
-                entry.get("RemittanceInformationFull") or entry.get("RemittanceInformation"),
-                entry.get("AdditionalRemittanceInformation"),
-                entry.get("EndToEndId") if entry.get("EndToEndId") != "NOTPROVIDED" else None,
+                *(u.text.strip() for u in scope.findall("c:RmtInf/c:Ustrd", ns) if u.text),
+                _text(scope, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns),
+                _text(entry, "c:AddtlNtryInf", ns),
+                end_to_end if end_to_end != "NOTPROVIDED" else "",
             )
             if text
         )
-        reference = entry.get("TransactionID")
-        if reference:  # the bank's own reference, plus the transaction's rank in a batch entry
-            per_entry[reference] += 1
-            key = f"camt:{iban}:{reference}:{per_entry[reference]}"
+        signed = -amount if debit else amount
+        if reference:  # the bank's own reference, plus the transaction's rank in a batch
+            key = f"camt:{iban}:{reference}:{rank}"
         else:
-            key = _fact_key("camt", (iban, booked_on, amount, name, info_text), seen)
-        lines.append(StatementLine(key[:120], booked_on, amount, name[:200], account, info_text))
-    return ParsedStatement("camt053", identification, iban, tuple(lines))
+            key = _fact_key("camt", (iban, booked_on, signed, name, info), seen)
+        lines.append(StatementLine(key[:120], booked_on, signed, name[:200], account[:34], info))
+    return lines
 
 
 # --- CSV ---------------------------------------------------------------------------------------

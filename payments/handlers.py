@@ -67,11 +67,11 @@ def notify_creditor_of_payment(message: OutboxMessage) -> None:
     )
 
 
-@outbox_handler(BANK_LINE_RECORD, label=_l("Recording a payment from a bank statement"), batch=50)
-def record_bank_line(message: OutboxMessage) -> None:
-    """One matched line, one ``payment_record``; a second delivery finds it recorded."""
+@outbox_handler(BANK_LINE_RECORD, label=_l("Recording payments from a bank statement"), batch=2)
+def record_bank_lines(message: OutboxMessage) -> None:
+    """Each matched line, one ``payment_record`` in its own transaction; a second delivery
+    (after a crash halfway) finds the lines done so far recorded and goes on with the rest."""
     actor_id = message.payload.get("actor_id")
-    bank_line_record(
-        line=BankLine.objects.get(pk=message.payload["line_id"]),
-        actor=User.objects.filter(pk=actor_id).first() if actor_id else None,
-    )
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    for line in BankLine.objects.filter(pk__in=message.payload["line_ids"]).order_by("pk"):
+        bank_line_record(line=line, actor=actor)

@@ -604,6 +604,14 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.booked_on} {self.account} {self.amount}"
 
+    @property
+    def debit(self) -> Decimal | None:
+        return self.amount if self.amount > 0 else None
+
+    @property
+    def credit(self) -> Decimal | None:
+        return -self.amount if self.amount < 0 else None
+
 
 # --- settlements --------------------------------------------------------------------------------
 class Settlement(models.Model):

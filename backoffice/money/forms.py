@@ -12,6 +12,26 @@ from django.utils.translation import gettext_lazy as _
 from payments.bankfiles import MAX_FILE_BYTES
 
 
+class BootstrapForm(forms.Form):
+    """Bootstrap classes on every widget, and ``is-invalid`` on those with an error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            else:
+                css = "form-control form-control-sm"
+            widget.attrs["class"] = css
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -19,7 +39,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class StatementUploadForm(forms.Form):
+class StatementUploadForm(BootstrapForm):
     file = forms.FileField(
         label=_("Statement file (CAMT.053 or CSV)"),
         help_text=_("The statement of your dedicated collection account, as your bank sends it."),
@@ -32,7 +52,7 @@ class StatementUploadForm(forms.Form):
         return upload
 
 
-class LineResolveForm(forms.Form):
+class LineResolveForm(BootstrapForm):
     """What an agent decides for a queued line: the case it pays, or that it is no debtor's."""
 
     ACTIONS = (("record", _("Record as a payment")), ("ignore", _("Not a debtor's payment")))
@@ -59,7 +79,7 @@ class LineResolveForm(forms.Form):
         return data
 
 
-class ExecutedForm(forms.Form):
+class ExecutedForm(BootstrapForm):
     executed_on = forms.DateField(label=_("Executed on"), widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,7 +88,7 @@ class ExecutedForm(forms.Form):
         self.fields["executed_on"].initial = timezone.localdate()
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(BootstrapForm):
     start = forms.DateField(label=_("From"), widget=DateInput())
     end = forms.DateField(label=_("To"), widget=DateInput())
 
