@@ -19,8 +19,9 @@ from tests.payments.camt import Entry, camt053
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.usefixtures("current_rates")
 def test_agent_imports_a_statement_and_records_the_unmatched_line(
-    world, current_rates, live_server, page, tmp_path
+    world, live_server, page, tmp_path
 ):
     today = timezone.localdate()
     with scopes_disabled():
