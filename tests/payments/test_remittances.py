@@ -22,7 +22,7 @@ from dunning.models import Deadline
 from notices.models import LetterKind, Notice
 from payments import bankfiles, services
 from payments.models import LedgerEntry, Payment, Remittance, RemittanceItem
-from payments.selectors import funds_held
+from payments.selectors import funds_held, money_by_month
 from tests import factories
 from tests.notices.conftest import notice_text
 from tests.outbox import run_outbox
@@ -124,6 +124,20 @@ def test_executed_moves_the_ledger_and_closes_the_r124_6_deadlines(alpha_scope, 
         for kind in ("remittance", "commission")
     }
     assert moved == {"remittance": Decimal("-1057.33"), "commission": Decimal("-276.00")}
+    (may,) = money_by_month(
+        principal=w.admin.membership, start=date(2026, 1, 1), end=TODAY, creditor_id=w.creditor.pk
+    )
+    assert may == (date(2026, 5, 1), Decimal("1333.33"), Decimal("0.00"), Decimal("1057.33"),
+                   Decimal("276.00"))  # fmt: skip
+    (both,) = money_by_month(principal=w.admin.membership, start=date(2026, 1, 1), end=TODAY)
+    assert both.collected == Decimal("1433.33")  # and the other creditor's 100.00
+    # a creditor's user sees its own figures only
+    assert (
+        money_by_month(
+            principal=w.other_creditor_user.membership, start=date(2026, 1, 1), end=TODAY
+        )
+        == []
+    )
     with pytest.raises(ValidationError, match="already marked executed"):
         services.remittance_mark_executed(remittance=remittance, executed_on=TODAY, actor=None)
 
