@@ -7,6 +7,7 @@ carry them out after commit.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from cases import events
 from cases import services as case_services
-from cases.models import TERMINAL_STATES, Case, Claim, Creditor
+from cases.models import TERMINAL_STATES, Case, CaseState, Claim, Creditor
 from collectio.models import Agency, User
 from collectio.money import ZERO, euros, to_money
 from collectio.outbox import outbox_put
@@ -46,6 +47,8 @@ from payments.models import (
     Settlement,
 )
 from payments.selectors import Instalment, payment_plan_owed
+
+logger = logging.getLogger(__name__)
 
 # Outbox kinds a payment or a plan decides.
 PAYMENT_RECEIPT = "payment_receipt"
@@ -644,16 +647,20 @@ def bank_statement_import(
             _("This statement is for the account %(iban)s, not your dedicated collection account.")
             % {"iban": parsed.account_iban}
         )
-    statement = BankStatement.objects.create(
-        agency=agency,
-        format=parsed.format,
-        filename=filename[:200],
-        sha256=sha256,
-        identification=parsed.identification[:100],
-        account_iban=parsed.account_iban,
-        imported_by=actor,
-        lines_total=len(parsed.lines),
-    )
+    try:
+        with transaction.atomic():  # the same file sent twice at once: the second is refused
+            statement = BankStatement.objects.create(
+                agency=agency,
+                format=parsed.format,
+                filename=filename[:200],
+                sha256=sha256,
+                identification=parsed.identification[:100],
+                account_iban=parsed.account_iban,
+                imported_by=actor,
+                lines_total=len(parsed.lines),
+            )
+    except IntegrityError as again:
+        raise ValidationError(_("This statement file was already imported.")) from again
     keys = [line.key for line in parsed.lines]
     seen = set(
         BankLine.objects.filter(agency=agency, line_key__in=keys).values_list("line_key", flat=True)
@@ -680,7 +687,13 @@ def bank_statement_import(
         )
         for line, match in zip(fresh, matches, strict=True)
     ]
-    BankLine.objects.bulk_create(rows, batch_size=2000)
+    try:
+        with transaction.atomic():  # two overlapping statements imported at the same instant
+            BankLine.objects.bulk_create(rows, batch_size=2000)
+    except IntegrityError as again:
+        raise ValidationError(
+            _("Another import of these lines is under way; import this file again afterwards.")
+        ) from again
     statement.lines_duplicate = len(parsed.lines) - len(fresh)
     statement.save(update_fields=["lines_duplicate"])
     to_record = [row.pk for row in rows if row.status == BankLine.Status.TO_RECORD]
@@ -820,6 +833,7 @@ def payment_plans_check(*, agency_id: int, today: date) -> int:
                 due_on__lt=today - timedelta(days=selectors.PLAN_GRACE_DAYS),
             ).values("plan_id"),
         )
+        .filter(case__state=CaseState.PAYMENT_PLAN)
         .select_related("case")
         .order_by("pk")
     )
@@ -827,16 +841,24 @@ def payment_plans_check(*, agency_id: int, today: date) -> int:
         late = selectors.plan_first_missed(plan=plan, today=today)
         if late is None:
             continue
-        events.payment_plan_broken(
-            case=plan.case,
-            plan_id=plan.pk,
-            position=late.position,
-            due_on=late.due_on,
-            missing=late.missing,
-        )
-        case_services.case_transition(
-            case=plan.case, transition="break_plan", actor=None, reason=_("Instalment missed")
-        )
+        try:
+            with transaction.atomic():
+                events.payment_plan_broken(
+                    case=plan.case,
+                    plan_id=plan.pk,
+                    position=late.position,
+                    due_on=late.due_on,
+                    missing=late.missing,
+                )
+                case_services.case_transition(
+                    case=plan.case,
+                    transition="break_plan",
+                    actor=None,
+                    reason=_("Instalment missed"),
+                )
+        except case_services.CaseTransitionError as refused:  # time-barred meanwhile: an agent's
+            logger.warning("plan %s not broken: %s", plan.pk, "; ".join(refused.reasons))
+            continue
         broken += 1
     return broken
 
@@ -935,6 +957,9 @@ def _settle_if_paid(case: Case, actor: User | None) -> bool:
     if paid < settlement.amount:
         return False
     statement = case_statement(case, on=timezone.localdate())
+    PaymentPlan.objects.filter(case=case, status=PaymentPlan.Status.ACTIVE).update(
+        status=PaymentPlan.Status.COMPLETED
+    )
     settlement.status, settlement.paid_on = Settlement.Status.PAID, timezone.localdate()
     settlement.written_off = statement.outstanding
     settlement.save(update_fields=["status", "paid_on", "written_off"])

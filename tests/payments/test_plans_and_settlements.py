@@ -224,3 +224,20 @@ def test_a_settlement_is_below_the_debt_and_above_zero(scoped, owing, amount):
             case=owing, amount=Decimal(amount), reason="x", actor=scoped.agent
         )
     assert not Settlement.objects.exists()
+
+
+def test_a_time_barred_case_keeps_its_plan_for_an_agent_and_the_check_goes_on(scoped, plan):
+    """``break_plan`` refuses a time-barred case: that plan is left for an agent (nothing of it
+    written), and the other plans are still checked."""
+    other = issue_case(scoped.creditor)
+    with time_machine.travel(_noon(AGREED_ON)):
+        other_plan = services.payment_plan_agree(
+            case=other, instalments=EQUAL_THIRDS, actor=scoped.agent
+        )
+    Case.objects.filter(pk=plan.case.pk).update(limitation_date=date(2026, 3, 1))
+    assert _check(scoped, date(2026, 3, 20)) == 1
+    plan.refresh_from_db()
+    other_plan.refresh_from_db()
+    assert plan.status == PaymentPlan.Status.ACTIVE
+    assert not CaseEvent.objects.filter(case=plan.case, kind=CaseEvent.Kind.PLAN_BROKEN).exists()
+    assert other_plan.status == PaymentPlan.Status.BROKEN
