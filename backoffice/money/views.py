@@ -170,6 +170,9 @@ def line_queue(request: HttpRequest) -> HttpResponse:
 def line_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     _staff(request)
     line = access_bank_line(request.membership, pk)
+    if line.status not in BankLine.QUEUE:  # decided meanwhile, by someone else or a resent form
+        messages.info(request, _("This line was already dealt with."))
+        return redirect("backoffice:money:queue")
     form = LineResolveForm(request.POST, prefix=f"line-{line.pk}")
     if form.is_valid():
         data = form.cleaned_data
