@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from backoffice import views
 
@@ -28,5 +28,5 @@ urlpatterns = [
     path("figures/export.csv", views.figures_csv, name="figures_csv"),
     path("figures/export.xlsx", views.figures_xlsx, name="figures_xlsx"),
     path("audit/", views.audit, name="audit"),
-    # The money pages (remittances, ledger, bank statements) include theirs here.
+    path("money/", include("backoffice.money.urls")),
 ]

@@ -420,6 +420,36 @@ def payment_plan_agreed(
     )
 
 
+def payment_plan_broken(
+    *, case: Case, plan_id: int, position: int, due_on: date, missing: Decimal
+) -> CaseEvent | None:
+    """An instalment stayed unpaid past the grace period: the plan ends, escalation resumes."""
+    return _write(
+        Kind.PLAN_BROKEN,
+        case=case,
+        actor=None,
+        payload={"plan_id": plan_id, "position": position, "due_on": due_on, "missing": missing},
+    )
+
+
+def settlement_agreed(
+    *, case: Case, actor: Any, settlement_id: int, amount: Decimal, owed: Decimal, approved: bool
+) -> CaseEvent | None:
+    """A reduced amount closes the case once paid; ``approved``: beyond the convention's bounds,
+    the creditor approved it."""
+    return _write(
+        Kind.SETTLEMENT_AGREED,
+        case=case,
+        actor=actor,
+        payload={
+            "settlement_id": settlement_id,
+            "amount": amount,
+            "owed": owed,
+            "approved": approved,
+        },
+    )
+
+
 def judicial_step_recorded(
     *, case: Case, actor: Any, step: str, on: date, deadline: date
 ) -> CaseEvent | None:
@@ -763,6 +793,21 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     Kind.DOCUMENT_ADDED: lambda p: (
         _("Document added: %(kind)s “%(name)s”.")
         % {"kind": _document_kind(p.get("kind", "")), "name": p.get("name", "")}
+    ),
+    Kind.PLAN_BROKEN: lambda p: (
+        _(
+            "Payment plan broken: instalment no. %(position)s due on %(day)s is %(amount)s "
+            "short; the reminders resume."
+        )
+        % {
+            "position": p.get("position", ""),
+            "day": _day(p.get("due_on")),
+            "amount": euros(p.get("missing", "0")),
+        }
+    ),
+    Kind.SETTLEMENT_AGREED: lambda p: (
+        _("Settlement agreed: %(amount)s instead of %(owed)s closes the case once paid.")
+        % {"amount": euros(p.get("amount", "0")), "owed": euros(p.get("owed", "0"))}
     ),
 }
 

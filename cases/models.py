@@ -67,6 +67,14 @@ class Creditor(PostalAddress):
         default=Decimal("15.00"),
         validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
     )
+    commission_on_direct_payments = models.BooleanField(
+        _("commission on payments received directly"),
+        default=True,
+        help_text=_(
+            "The convention charges the commission on what the debtor paid the creditor "
+            "directly too; it is deducted from the next remittance."
+        ),
+    )
     # The written convention (R124-3): without all four clauses no step is allowed.
     mandate_reference = models.CharField(_("mandate reference"), max_length=50, blank=True)
     mandate_signed_on = models.DateField(_("mandate signed on"), null=True, blank=True)
@@ -756,6 +764,8 @@ class CaseEvent(models.Model):
         DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
         SUBMITTED = "submitted", _("Case handed over by the creditor")
         DOCUMENT_ADDED = "document_added", _("Document added")
+        PLAN_BROKEN = "plan_broken", _("Payment plan broken")
+        SETTLEMENT_AGREED = "settlement_agreed", _("Settlement agreed")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")

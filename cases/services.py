@@ -144,13 +144,13 @@ def _limitation_start(claim: Claim) -> date:
     return min(claim.invoice_date, claim.due_date)
 
 
-def case_refresh_limitation(*, case: Case) -> None:
-    """Recompute each claim's limitation date from its interruptions (payments are
-    acknowledgements, C. civ. 2240) and keep the earliest on the case."""
+def case_refresh_limitation(*, case: Case, plans_signed_on: Sequence[date] = ()) -> None:
+    """Recompute each claim's limitation date from its interruptions (payments and signed
+    payment plans are acknowledgements, C. civ. 2240) and keep the earliest on the case."""
     interruptions = [
         Interruption(InterruptionKind.PARTIAL_PAYMENT, on)
         for on in case.payments.values_list("received_on", flat=True)
-    ]
+    ] + [Interruption(InterruptionKind.SIGNED_PLAN, on) for on in plans_signed_on]
     claims = list(case.claims.all())
     for claim in claims:
         claim.limitation_date = limitation_date(

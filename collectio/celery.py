@@ -45,6 +45,14 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "api.tasks.purge_idempotency_keys",
             "schedule": crontab(hour=3, minute=45),
         },
+        "payments-remittances": {
+            "task": "payments.tasks.remittances",
+            "schedule": crontab(day_of_week="mon", hour=5, minute=0),
+        },
+        "payments-plans": {
+            "task": "payments.tasks.payment_plans",
+            "schedule": crontab(hour=6, minute=30),
+        },
         "outbox-relay": {
             "task": "collectio.outbox.relay",
             "schedule": 60.0,

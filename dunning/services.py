@@ -207,6 +207,19 @@ def deadline_remittance_open(
     )
 
 
+def deadlines_remittance_done(
+    *, agency_id: int, payment_ids: Sequence[int], actor: User | None
+) -> int:
+    """The funds of these payments reached the creditor: their R124-6 deadlines are done, on
+    time or late (a missed one stays missed: it was). Returns how many were closed."""
+    return Deadline.objects.filter(
+        agency_id=agency_id,
+        kind=Deadline.Kind.REMITTANCE,
+        payment_id__in=payment_ids,
+        status=Deadline.Status.OPEN,
+    ).update(status=Deadline.Status.DONE, done_at=timezone.now(), done_by=actor)
+
+
 @transaction.atomic
 def judicial_step_record(*, case: Case, step: str, on: date, actor: User | None) -> Deadline:
     """Record an injunction order (``ordonnance``) or its service (``service``) and open the

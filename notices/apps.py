@@ -18,3 +18,8 @@ class NoticesConfig(AppConfig):
         from notices.models import Channel, LetterKind
 
         register_letter_labels(kinds=LetterKind.choices, channels=Channel.choices)
+
+        from notices.selectors import cases_of_letter_references
+        from payments.selectors import register_letter_resolver
+
+        register_letter_resolver(cases_of_letter_references)

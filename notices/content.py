@@ -164,10 +164,11 @@ class RemittanceRow:
     payments: int
     collected: Decimal
     commission: Decimal
+    direct: Decimal = ZERO  # part of ``collected`` the creditor received itself
 
     @property
     def net(self) -> Decimal:
-        return self.collected - self.commission
+        return self.collected - self.direct - self.commission
 
 
 @dataclass(frozen=True)
@@ -176,18 +177,33 @@ class Remittance:
     period_end: date
     commission_rate: Decimal
     rows: tuple[RemittanceRow, ...]
+    vat_rate: Decimal = ZERO
+    vat: Decimal = ZERO  # on the commission, as the remittance run computed it
+    reference: str = ""
 
     @property
     def collected(self) -> Decimal:
         return sum((r.collected for r in self.rows), ZERO)
 
     @property
+    def direct(self) -> Decimal:
+        return sum((r.direct for r in self.rows), ZERO)
+
+    @property
     def commission(self) -> Decimal:
         return sum((r.commission for r in self.rows), ZERO)
 
     @property
+    def commission_incl_vat(self) -> Decimal:
+        return self.commission + self.vat
+
+    @property
+    def net_before_vat(self) -> Decimal:
+        return sum((r.net for r in self.rows), ZERO)
+
+    @property
     def net(self) -> Decimal:
-        return self.collected - self.commission
+        return self.net_before_vat - self.vat
 
 
 def receipt(

@@ -15,10 +15,10 @@ from dunning.models import StepExecution
 from dunning.sweep import STEP_EFFECTS
 from notices import dossier, services
 from notices.linter import MissingMandatoryBlock
-from notices.models import LetterKind, Notice
-from notices.selectors import LetterBlocked
-from payments.models import Payment, PaymentPlan
-from payments.services import PAYMENT_PLAN_LETTER, PAYMENT_RECEIPT
+from notices.models import Channel, LetterKind, Notice
+from notices.selectors import LetterBlocked, remittance_of_run
+from payments.models import Payment, PaymentPlan, Remittance
+from payments.services import PAYMENT_PLAN_LETTER, PAYMENT_RECEIPT, REMITTANCE_STATEMENT
 
 # Refusals the law or the templates make: retrying would refuse again.
 FINAL_ERRORS = (LetterBlocked, MissingMandatoryBlock)
@@ -94,6 +94,31 @@ def issue_payment_plan_letter(message: OutboxMessage) -> None:
             events.step_blocked(
                 case=plan.case, reasons=blocked.reasons, letter=LetterKind.PAYMENT_PLAN
             )
+
+
+@outbox_handler(REMITTANCE_STATEMENT, label=_("Remittance statement"), queue="letters")
+def issue_remittance_statement(message: OutboxMessage) -> None:
+    """The statement of a remittance run for its creditor, once (by e-mail when it has an
+    address, else by post)."""
+    remittance = Remittance.objects.select_related("creditor").get(
+        pk=message.payload["remittance_id"]
+    )
+    with transaction.atomic():
+        if Notice.objects.filter(
+            creditor_id=remittance.creditor_id,
+            kind=LetterKind.REMITTANCE_STATEMENT,
+            data__remittance_id=remittance.pk,
+        ).exists():
+            return
+        period = remittance_of_run(remittance)
+        services.remittance_statement_create(
+            creditor=remittance.creditor,
+            period_start=period.period_start,
+            period_end=period.period_end,
+            actor=None,
+            channel=Channel.EMAIL if remittance.creditor.contact_email else Channel.LETTER,
+            remittance_id=remittance.pk,
+        )
 
 
 @outbox_handler(services.DOSSIER_BUILD, label=_("Judicial dossier"), queue="letters")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from itertools import groupby
 from typing import Any
@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Creditor
+from cases.models import TERMINAL_STATES, Case, Creditor
 from collectio.access import visible
 from collectio.models import Agency, Membership
 from collectio.money import ZERO, euros
@@ -42,7 +42,7 @@ from notices.models import (
     Notice,
 )
 from notices.templatetags.letters import longdate
-from payments.models import Payment, PaymentPlan
+from payments.models import Payment, PaymentPlan, Remittance, RemittanceItem
 
 DEFAULT_DEADLINE_DAYS = 8
 # Kinds that press for payment: refused on a time-barred debt (REQ-D4).
@@ -282,6 +282,39 @@ def remittance(creditor: Creditor, start: date, end: date) -> content.Remittance
     return content.Remittance(start, end, creditor.commission_rate, rows)
 
 
+def remittance_of_run(remittance: Remittance) -> content.Remittance:
+    """A remittance run as its statement shows it: its payments per case, the commission it
+    charged on each, the VAT, and what the creditor received itself (not transferred)."""
+    items = (
+        RemittanceItem.objects.filter(remittance=remittance, agency_id=remittance.agency_id)
+        .select_related("payment__case__debtor")
+        .order_by("payment__case__reference", "payment__received_on", "pk")
+    )
+    rows = []
+    for reference, group in groupby(items, lambda i: i.payment.case.reference):
+        group = list(group)
+        rows.append(
+            content.RemittanceRow(
+                case_reference=reference,
+                debtor_name=group[0].payment.case.debtor.display_name,
+                payments=len(group),
+                collected=sum((i.amount for i in group), ZERO),
+                commission=sum((i.commission for i in group), ZERO),
+                direct=sum((i.amount for i in group if not i.remitted), ZERO),
+            )
+        )
+    days = [i.payment.received_on for i in items] or [remittance.run_on]
+    return content.Remittance(
+        min(days),
+        max(days),
+        remittance.commission_rate,
+        tuple(rows),
+        vat_rate=remittance.vat_rate,
+        vat=remittance.vat,
+        reference=remittance.reference,
+    )
+
+
 def notice_context(notice: Notice, *, preview: bool = False) -> dict[str, Any]:
     """Everything ``notice``'s letter says, read from the case at the notice's statement date.
 
@@ -339,10 +372,14 @@ def _notice_context(notice: Notice, *, preview: bool) -> dict[str, Any]:
         plan=payment_plan(case, data.get("plan_id"), statement)
         if notice.kind == LetterKind.PAYMENT_PLAN
         else None,
-        remittance=remittance(
-            creditor,
-            date.fromisoformat(data["period_start"]),
-            date.fromisoformat(data["period_end"]),
+        remittance=(
+            remittance_of_run(Remittance.objects.get(pk=data["remittance_id"]))
+            if data.get("remittance_id")
+            else remittance(
+                creditor,
+                date.fromisoformat(data["period_start"]),
+                date.fromisoformat(data["period_end"]),
+            )
         )
         if notice.kind == LetterKind.REMITTANCE_STATEMENT
         else None,
@@ -356,3 +393,13 @@ def notice_list(*, membership: Membership | None) -> QuerySet[Notice]:
 
 def case_notices(*, case: Case) -> QuerySet[Notice]:
     return Notice.objects.filter(case=case, agency_id=case.agency_id).order_by("created_at", "pk")
+
+
+def cases_of_letter_references(agency_id: int, references: Collection[str]) -> dict[str, int]:
+    """Which open case each letter reference belongs to, for matching bank lines (a debtor
+    often pays with the reference of the letter it received)."""
+    return dict(
+        Notice.objects.filter(agency_id=agency_id, reference__in=references, case__isnull=False)
+        .exclude(case__state__in=TERMINAL_STATES)
+        .values_list("reference", "case_id")
+    )

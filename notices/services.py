@@ -201,16 +201,21 @@ def remittance_statement_create(
     period_end: date,
     actor: User | None,
     channel: str = Channel.LETTER,
+    remittance_id: int | None = None,
 ) -> Notice:
-    """What was collected for a creditor over a period, the commission and the net remitted."""
+    """What was collected for a creditor over a period, the commission and the net remitted;
+    with ``remittance_id``, exactly what that remittance run accounted for."""
     if period_end < period_start:
         raise ValidationError(_("The period ends before it starts."))
+    data = {"period_start": period_start.isoformat(), "period_end": period_end.isoformat()}
+    if remittance_id is not None:
+        data["remittance_id"] = remittance_id
     return notice_create(
         kind=LetterKind.REMITTANCE_STATEMENT,
         channel=channel,
         actor=actor,
         creditor=creditor,
-        data={"period_start": period_start.isoformat(), "period_end": period_end.isoformat()},
+        data=data,
     )
 
 

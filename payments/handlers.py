@@ -1,4 +1,5 @@
-"""What the payments app does for outbox messages: tell the creditor of a payment (R124-5)."""
+"""What the payments app does for outbox messages: tell the creditor of a payment (R124-5),
+record a matched bank line."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.utils.translation import gettext_lazy as _l
 
 from cases import events
 from cases.models import CaseEvent
+from collectio.models import User
 from collectio.money import euros
 from collectio.outbox import OutboxMessage, outbox_handler, reconnecting
-from payments.models import Payment
-from payments.services import CREDITOR_PAYMENT_NOTICE
+from payments.models import BankLine, Payment
+from payments.services import BANK_LINE_RECORD, CREDITOR_PAYMENT_NOTICE, bank_line_record
 
 
 @outbox_handler(CREDITOR_PAYMENT_NOTICE, label=_l("E-mail to the creditor about a payment"))
@@ -63,3 +65,13 @@ def notify_creditor_of_payment(message: OutboxMessage) -> None:
             amount=payment.amount,
         )
     )
+
+
+@outbox_handler(BANK_LINE_RECORD, label=_l("Recording payments from a bank statement"), batch=2)
+def record_bank_lines(message: OutboxMessage) -> None:
+    """Each matched line, one ``payment_record`` in its own transaction; a second delivery
+    (after a crash halfway) finds the lines done so far recorded and goes on with the rest."""
+    actor_id = message.payload.get("actor_id")
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    for line in BankLine.objects.filter(pk__in=message.payload["line_ids"]).order_by("pk"):
+        bank_line_record(line=line, actor=actor)

@@ -152,6 +152,21 @@ WRITE_AND_READ = {
         f"Échéancier convenu : 3 échéance(s) pour un total de 998,28{NBSP}€, du 2 mars 2026 au "
         "2 mai 2026. Aucun intérêt de retard ne court tant qu’il est respecté.",
     ),
+    "plan_broken": (
+        lambda c, w: events.payment_plan_broken(
+            case=c, plan_id=1, position=2, due_on=date(2026, 4, 2), missing=Decimal("120.50")
+        ),
+        f"Échéancier rompu : l’échéance n° 2 du 2 avril 2026 reste impayée de 120,50{NBSP}€ ; "
+        "les relances reprennent.",
+    ),
+    "settlement_agreed": (
+        lambda c, w: events.settlement_agreed(
+            case=c, actor=w.agent, settlement_id=1, amount=Decimal("800"),
+            owed=Decimal("1285.83"), approved=False,
+        ),
+        f"Transaction conclue : 800,00{NBSP}€ au lieu de 1{NBSP}285,83{NBSP}€ soldent le dossier "
+        "une fois payés.",
+    ),
     "judicial_step": (
         lambda c, w: events.judicial_step_recorded(
             case=c, actor=w.agent, step="service", on=date(2026, 1, 30), deadline=date(2026, 3, 2)

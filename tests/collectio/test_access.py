@@ -23,7 +23,7 @@ from collectio.models import AgencyDocument, ConfigChange, Invitation, Membershi
 from collectio.scoping import tenant_scope
 from dunning.models import Deadline, Scenario, StepExecution
 from notices.models import Channel, LetterKind, LetterTemplate, LetterTemplateVersion, Notice
-from payments.models import Payment, Refund
+from payments.models import BankLine, BankStatement, Payment, Refund, Remittance
 from tests import factories
 
 NAMESPACES = ("workspace", "notices", "dunning", "api", "backoffice")
@@ -64,6 +64,12 @@ ROUTES = {
     "backoffice:scenario_preview": ("post", "scenario", ()),
     "backoffice:scenario_copy": ("post", "scenario", ()),
     "backoffice:template_restore": ("post", "version", ()),
+    "backoffice:money:statement": ("get", "statement", ()),
+    "backoffice:money:line_resolve": ("post", "bank_line", ()),
+    "backoffice:money:remittance": ("get", "remittance", ()),
+    "backoffice:money:remittance_executed": ("post", "remittance", ()),
+    "backoffice:money:remittance_pain001": ("get", "remittance", ()),
+    "backoffice:money:remittance_statement": ("get", "remittance", ()),
 }
 
 
@@ -72,7 +78,7 @@ def _routes_with_an_id(resolver: URLResolver, prefix: str = "") -> set[str]:
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
             found |= _routes_with_an_id(
-                pattern, f"{pattern.namespace}:" if pattern.namespace else prefix
+                pattern, f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
             )
         elif isinstance(pattern, URLPattern) and "pk" in pattern.pattern.converters:
             found.add(f"{prefix}{pattern.name}")
@@ -133,6 +139,19 @@ def alpha_objects(world):
         version = LetterTemplateVersion.objects.create(
             agency=world.agency, template=template, number=1, body="Madame, Monsieur"
         )
+        statement = BankStatement.objects.create(
+            agency=world.agency, format="camt053", filename="s.xml", sha256="0" * 64
+        )
+        bank_line = BankLine.objects.create(
+            agency=world.agency, statement=statement, line_key="k-1", booked_on=date(2026, 1, 6),
+            amount=Decimal("10.00"), status=BankLine.Status.UNMATCHED,
+        )  # fmt: skip
+        remittance = Remittance.objects.create(
+            agency=world.agency, creditor=world.creditor, reference="R-2026-000001",
+            run_on=date(2026, 1, 7), commission_rate=15, vat_rate=20, collected=10, direct=0,
+            commission=Decimal("1.50"), vat=Decimal("0.30"), net=Decimal("8.20"),
+            execution_on=date(2026, 1, 7), pain001="<Document/>",
+        )  # fmt: skip
     return {
         "case": case, "notice": notice, "execution": execution, "deadline": deadline,
         "refund": refund, "creditor": world.creditor, "debtor": case.debtor, "api_key": api_key,
@@ -140,6 +159,7 @@ def alpha_objects(world):
         "membership": world.agent.membership,
         "invitation": invitation, "document": document, "version": version,
         "scenario": step.scenario,
+        "statement": statement, "bank_line": bank_line, "remittance": remittance,
     }  # fmt: skip
 
 
@@ -166,6 +186,8 @@ def _state(world, objects):
             Membership.objects.get(pk=objects["membership"].pk).role,
             Scenario.objects.filter(agency=world.agency).count(),
             LetterTemplateVersion.objects.count(),
+            BankLine.objects.get(pk=objects["bank_line"].pk).status,
+            Remittance.objects.get(pk=objects["remittance"].pk).status,
         )
 
 
@@ -183,7 +205,8 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
     data = {
         "received_on": "2026-01-06", "amount": "10", "method": "transfer", "reason": "x",
         "step": "ordonnance", "on": "2026-01-06",
-        "refunded_on": "2026-01-07", "plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0",
+        "refunded_on": "2026-01-07", "executed_on": "2026-01-07", "plan-TOTAL_FORMS": "1",
+        "plan-INITIAL_FORMS": "0",
         "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
         "legal_name": "Changed", f"m{world.agent.membership.pk}-role": "admin", "active": "0",
         "name": "Copie", "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
@@ -208,6 +231,12 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "api:manage_key_revoke",
         "api:manage_subscription",
         "api:manage_delivery_replay",
+        "backoffice:money:statement",
+        "backoffice:money:line_resolve",
+        "backoffice:money:remittance",
+        "backoffice:money:remittance_executed",
+        "backoffice:money:remittance_pain001",
+        "backoffice:money:remittance_statement",
     ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(

@@ -42,7 +42,18 @@ from notices.models import (
     PrintBatch,
     WebhookDelivery,
 )
-from payments.models import Payment, PaymentPlan, PlanInstalment, Refund
+from payments.models import (
+    BankLine,
+    BankStatement,
+    LedgerEntry,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    Refund,
+    Remittance,
+    RemittanceItem,
+    Settlement,
+)
 from tests import factories
 
 PROJECT_APPS = (
@@ -135,6 +146,34 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             agency=agency, plan=plan, position=1, due_on=date(2026, 2, 5), amount=Decimal("100")
         )
         Refund.objects.create(agency=agency, case=case, payment=payment, amount=Decimal("1.00"))
+        statement = BankStatement.objects.create(
+            agency=agency, format="csv", filename="r.csv", sha256=f"{case.pk:064d}"
+        )
+        BankLine.objects.create(
+            agency=agency, statement=statement, line_key=f"csv:{case.pk}", payment=payment,
+            booked_on=date(2026, 1, 5), amount=Decimal("10.00"), status=BankLine.Status.MATCHED,
+            case=case,
+        )  # fmt: skip
+        remittance = Remittance.objects.create(
+            agency=agency, creditor=creditor, reference=f"R-2026-{case.pk:06d}",
+            run_on=date(2026, 1, 6), commission_rate=15, vat_rate=20, collected=10, direct=0,
+            commission=Decimal("1.50"), vat=Decimal("0.30"), net=Decimal("8.20"),
+            execution_on=date(2026, 1, 6),
+        )  # fmt: skip
+        RemittanceItem.objects.create(
+            agency=agency, remittance=remittance, payment=payment, amount=Decimal("10.00"),
+            commission=Decimal("1.50"), remitted=True,
+        )  # fmt: skip
+        posting = uuid.uuid4()
+        for account, amount in (("bank", Decimal("10")), ("creditor", Decimal("-10"))):
+            LedgerEntry.objects.create(
+                agency=agency, creditor=creditor, posting=posting, booked_on=date(2026, 1, 5),
+                account=account, kind="payment", amount=amount, source=f"payment:{payment.pk}",
+            )  # fmt: skip
+        Settlement.objects.create(
+            agency=agency, case=case, amount=Decimal("50"), owed=Decimal("100"),
+            proposed_on=date(2026, 1, 5), reason="Accord", status=Settlement.Status.AGREED,
+        )  # fmt: skip
         Scenario.objects.create(agency=agency, name=f"Scénario {name}")
         step = Scenario.objects.get(agency=agency, is_default=True).steps.first()
         execution = StepExecution.objects.create(

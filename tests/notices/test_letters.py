@@ -204,6 +204,7 @@ def test_payment_plan_agreement(scoped):
         case=case,
         actor=scoped.agent,
         instalments=[(date(2099, 1, 5), half), (date(2099, 2, 5), owed - half)],
+        approved_by=scoped.creditor_user,  # beyond the convention's 12 months (REQ-C5)
     )
     notice = services.notice_render(notice=services.payment_plan_create(plan=plan, actor=None))
     text = notice_text(notice)
