@@ -80,7 +80,9 @@ def _write(
         **_actor(actor),
     )
     if case is not None:
-        return CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+        event = CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
+        _after(event.kind, case.agency_id, [case.pk], event)
+        return event
     if cases is None:
         raise TypeError("an event needs case= or cases=")
     if cases.ids:
@@ -105,7 +107,39 @@ def _write(
                     list(cases.ids),
                 ],
             )
+        _after(
+            kind,
+            cases.agency_id,
+            cases.ids,
+            CaseEvent(
+                kind=kind,
+                to_state=to_state,
+                **{
+                    k: v
+                    for k, v in fields.items()
+                    if k in ("payload", "at", "transition", "from_state")
+                },
+            ),
+        )
     return None
+
+
+# What an app does once an event is written, in the same transaction (the creditor's e-mails,
+# cases.notifications): ``hook(event=..., agency_id=..., case_ids=...)``; ``event`` is the row
+# written, or for a batch one unsaved row with the same fields.
+EventHook = Callable[..., None]
+EVENT_HOOKS: list[EventHook] = []
+
+
+def on_event(hook: EventHook) -> EventHook:
+    if hook not in EVENT_HOOKS:
+        EVENT_HOOKS.append(hook)
+    return hook
+
+
+def _after(kind: str, agency_id: int, case_ids: Sequence[int], event: CaseEvent) -> None:
+    for hook in EVENT_HOOKS:
+        hook(event=event, agency_id=agency_id, case_ids=case_ids)
 
 
 # --- the kinds ---------------------------------------------------------------------------------
@@ -116,6 +150,42 @@ def case_opened(*, case: Case, actor: Any, claims: int, principal: Decimal) -> C
         actor=actor,
         to_state=case.state,
         payload={"claims": claims, "principal": principal},
+    )
+
+
+def _write_each(
+    kind: str, *, rows: Sequence[tuple[Case, dict[str, Any]]], actor: Any, to_state: str = ""
+) -> None:
+    """One event per case, each with its own payload, in one INSERT (a bulk import)."""
+    at = timezone.now()
+    who = _actor(actor)
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                agency_id=case.agency_id,
+                case_id=case.pk,
+                kind=kind,
+                to_state=to_state or "",
+                at=at,
+                payload=_jsonable({k: v for k, v in payload.items() if v not in (None, "")}),
+                **who,
+            )
+            for case, payload in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def cases_opened(*, cases: Sequence[Case], claims: Sequence[int], actor: Any) -> None:
+    """``case_opened`` for many new cases at once."""
+    _write_each(
+        Kind.OPENED,
+        rows=[
+            (case, {"claims": count, "principal": case.principal_total})
+            for case, count in zip(cases, claims, strict=True)
+        ],
+        actor=actor,
+        to_state=CaseState.NEW,
     )
 
 
@@ -351,8 +421,8 @@ def creditor_not_notified(*, case: Case, payment_id: int, reason: str) -> CaseEv
     )
 
 
-def handoff_approved(*, case: Case, actor: Any) -> CaseEvent | None:
-    return _write(Kind.HANDOFF_APPROVED, case=case, actor=actor, payload={})
+def handoff_approved(*, case: Case, actor: Any, reason: str = "") -> CaseEvent | None:
+    return _write(Kind.HANDOFF_APPROVED, case=case, actor=actor, payload={"reason": reason})
 
 
 def dossier_built(*, case: Case, actor: Any, dossier_id: int, sha256: str) -> CaseEvent | None:
@@ -473,6 +543,15 @@ def case_submitted(
     )
 
 
+def cases_submitted(*, cases: Sequence[Case], actor: Any, channel: str) -> None:
+    """``case_submitted`` for many cases handed over at once, without documents."""
+    _write_each(
+        Kind.SUBMITTED,
+        rows=[(case, {"channel": channel, "documents": 0}) for case in cases],
+        actor=actor,
+    )
+
+
 def document_added(
     *, case: Case, actor: Any, document_id: int, kind: str, name: str
 ) -> CaseEvent | None:
@@ -530,7 +609,11 @@ def _transition_sentence(event: CaseEvent) -> str:
         "mark_settled": _("The agreed settlement was paid; the case is closed."),
         "withdraw": _("The creditor withdrew the case."),
     }
-    if t == "escalate":
+    if t == "hold" and p.get("until"):
+        text = _("The case was put on hold until %(day)s; collection resumes then.") % {
+            "day": _day(p["until"])
+        }
+    elif t == "escalate":
         text = (
             _("The case moves to phone follow-up.")
             if to == CaseState.PHONE_FOLLOWUP
@@ -729,7 +812,10 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         _("The creditor could not be informed of a payment: %(reason)s")
         % {"reason": p.get("reason", "")}
     ),
-    Kind.HANDOFF_APPROVED: lambda p: _("The creditor approved the judicial handoff."),
+    Kind.HANDOFF_APPROVED: lambda p: (
+        _("The creditor approved the judicial handoff.")
+        + (" " + _("Reason: %(reason)s") % {"reason": p["reason"]} if p.get("reason") else "")
+    ),
     Kind.DOSSIER_BUILT: lambda p: _("The judicial dossier is ready for the partner."),
     Kind.PRESCRIPTION_ALERT: lambda p: (
         _("The debt becomes time-barred on %(day)s (in %(days)s days): act before then.")

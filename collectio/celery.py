@@ -41,6 +41,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "collectio.submissions.purge",
             "schedule": crontab(hour=3, minute=30),
         },
+        "cases-resume-due-holds": {
+            "task": "cases.tasks.resume_due_holds",
+            "schedule": crontab(hour=6, minute=30),
+        },
         "outbox-relay": {
             "task": "collectio.outbox.relay",
             "schedule": 60.0,
