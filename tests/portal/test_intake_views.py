@@ -4,6 +4,7 @@ nothing written, the duplicate warning, drafts saved and resumed."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -143,7 +144,7 @@ def test_the_errors_read_in_french(creditor_client):
             post_data("123456789", **{"debtor-postcode": "98000"}),
             HTTP_ACCEPT_LANGUAGE="fr",
         )
-    html = response.content.decode()
+    html = unescape(response.content.decode())
     assert "123456789 n'est pas un numéro SIREN valide." in html
     assert "Nothing was saved" not in html and "Rien n’a été enregistré" in html
 
