@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -112,9 +112,14 @@ class Parsed:
 
 
 def _header_key(text: str) -> str | None:
+    """The column a header names, in French (the template's) or English, or by its key."""
     wanted = " ".join(str(text or "").split()).casefold()
     for column in COLUMNS:
-        if wanted in {str(column.header).casefold(), column.key}:
+        names = {column.key}
+        for language in ("fr", "en"):
+            with translation.override(language):
+                names.add(str(column.header).casefold())
+        if wanted in names:
             return column.key
     return None
 
@@ -136,12 +141,9 @@ def _read_csv(content: bytes) -> Iterator[list[str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1252")  # what Excel in French saves as "CSV"
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";"
-    yield from csv.reader(io.StringIO(text), dialect)
+    first = text.split("\n", 1)[0]
+    delimiter = max(";,\t", key=first.count)  # the header's separator: no cell holds one
+    yield from csv.reader(io.StringIO(text), delimiter=delimiter)
 
 
 def _read_xlsx(content: bytes) -> Iterator[list[Any]]:
@@ -444,6 +446,7 @@ def import_check(*, creditor: Creditor, actor: User, file: Any) -> tuple[CaseImp
     return record, parsed
 
 
+@transaction.atomic
 def import_queue(*, record: CaseImport) -> CaseImport:
     """Mark a clean, new file as queued; the caller enqueues the task after commit."""
     locked = CaseImport.objects.select_for_update().get(pk=record.pk)
@@ -482,8 +485,12 @@ def import_execute(
             if isinstance(refused, ValidationError)
             else _("A debtor of the file was entered meanwhile: start the import again.")
         )
+        errors = refused.row_errors if isinstance(refused, FileChanged) else []
         CaseImport.objects.filter(pk=record.pk).update(
-            status=CaseImport.Status.FAILED, failure=reason, finished_at=timezone.now()
+            status=CaseImport.Status.FAILED,
+            failure=reason,
+            finished_at=timezone.now(),
+            errors=[e.as_dict() for e in errors[:1000]],
         )
     else:
         CaseImport.objects.filter(pk=record.pk).update(
@@ -493,16 +500,21 @@ def import_execute(
     return record
 
 
+class FileChanged(ValidationError):
+    """Rows that were right at the preview are wrong now: nothing is imported."""
+
+    def __init__(self, row_errors: list[RowError]) -> None:
+        super().__init__(_("The file has errors now: see the rows below."))
+        self.row_errors = row_errors
+
+
 def _import_rows(
     *, record: CaseImport, content: bytes, progress: Callable[[int, int], None] | None
 ) -> int:
     creditor, actor = record.creditor, record.uploaded_by
     parsed = import_parse(creditor=creditor, name=record.original_name, content=content)
     if parsed.errors:  # the data moved since the preview (an invoice entered meanwhile)
-        CaseImport.objects.filter(pk=record.pk).update(
-            errors=[e.as_dict() for e in parsed.errors[:1000]]
-        )
-        raise ValidationError(_("The file has errors now: see the rows below."))
+        raise FileChanged(parsed.errors)
     debtors = _debtors_for(creditor, [d for d, _c in parsed.openings])
     total, done = len(parsed.openings), 0
     cases = []
@@ -572,6 +584,11 @@ def _debtors_for(creditor: Creditor, described: Sequence[DebtorInput]) -> dict[A
 
 def import_template(fmt: str) -> bytes:
     """The French template: the headers, one example row."""
+    with translation.override("fr"):
+        return _template(fmt)
+
+
+def _template(fmt: str) -> bytes:
     headers = [str(c.header) for c in COLUMNS]
     example = [c.example for c in COLUMNS]
     if fmt == "csv":

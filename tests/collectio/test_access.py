@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from cases.access import access_case
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseDocument, CaseEvent, CaseImport, IntakeDraft
 from collectio.access import access, visible
 from collectio.models import User
 from collectio.scoping import tenant_scope
@@ -24,7 +24,7 @@ from notices.models import Channel, LetterKind, Notice
 from payments.models import Payment, Refund
 from tests import factories
 
-NAMESPACES = ("workspace", "notices", "dunning")
+NAMESPACES = ("workspace", "notices", "dunning", "portal")
 # route name -> (method, the kind of object its ``pk`` names, extra URL arguments)
 ROUTES = {
     "workspace:detail": ("get", "case", ()),
@@ -39,6 +39,18 @@ ROUTES = {
     "notices:download": ("get", "notice", ()),
     "notices:acknowledge": ("post", "notice", ()),
     "dunning:confirm": ("post", "execution", ()),
+    "portal:case_detail": ("get", "case", ()),
+    "portal:case_handoff": ("post", "case", ()),
+    "portal:case_hold": ("post", "case", ()),
+    "portal:case_withdraw": ("post", "case", ()),
+    "portal:case_document": ("post", "case", ()),
+    "portal:case_payment": ("post", "case", ()),
+    "portal:document_download": ("get", "document", ()),
+    "portal:draft_resume": ("get", "draft", ()),
+    "portal:draft_delete": ("post", "draft", ()),
+    "portal:import_detail": ("get", "import", ()),
+    "portal:import_status": ("get", "import", ()),
+    "portal:import_run": ("post", "import", ()),
 }
 
 
@@ -85,9 +97,21 @@ def alpha_objects(world):
         refund = Refund.objects.create(
             agency=world.agency, case=case, payment=payment, amount=Decimal("1.00")
         )
+        document = CaseDocument.objects.create(
+            agency=world.agency, case=case, kind=CaseDocument.Kind.INVOICE,
+            file="case-documents/x.pdf", original_name="f.pdf", content_type="application/pdf",
+            size=1, sha256="0" * 64,
+        )  # fmt: skip
+        draft = IntakeDraft.objects.create(
+            agency=world.agency, creditor=world.creditor, created_by=world.creditor_user, data={}
+        )
+        case_import = CaseImport.objects.create(
+            agency=world.agency, creditor=world.creditor, uploaded_by=world.creditor_user,
+            file="case-imports/x.csv", original_name="x.csv", sha256="0" * 64,
+        )  # fmt: skip
     return {
         "case": case, "notice": notice, "execution": execution, "deadline": deadline,
-        "refund": refund,
+        "refund": refund, "document": document, "draft": draft, "import": case_import,
     }  # fmt: skip
 
 
@@ -105,6 +129,9 @@ def _state(world, objects):
             Payment.objects.filter(case=case).count(),
             Refund.objects.get(pk=objects["refund"].pk).status,
             Notice.objects.filter(case=case).count(),
+            CaseDocument.objects.filter(case=case).count(),
+            IntakeDraft.objects.filter(pk=objects["draft"].pk).count(),
+            CaseImport.objects.get(pk=objects["import"].pk).status,
         )
 
 
@@ -123,7 +150,8 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "received_on": "2026-01-06", "amount": "10", "method": "transfer", "reason": "x",
         "step": "ordonnance", "on": "2026-01-06",
         "refunded_on": "2026-01-07", "plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0",
-        "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
+        "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", "until": "2099-01-01",
+        "kind": "other", **factories.once(),
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])
