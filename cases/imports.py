@@ -425,14 +425,26 @@ def import_previous(
     )
 
 
+def as_csv(name: str, content: bytes) -> bytes:
+    """The sheet as the import reads it: a CSV of its cells as text, row for row (blank rows
+    kept, so row numbers stay the spreadsheet's). Checking it again at import time then costs
+    a CSV read, not a second XLSX parse (three quarters of the time on 10,000 rows)."""
+    reader = _read_xlsx(content) if file_format(name, content) == "xlsx" else _read_csv(content)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    for values in reader:
+        writer.writerow([_text(v) for v in values])
+    return out.getvalue().encode("utf-8")
+
+
 @transaction.atomic
 def import_check(*, creditor: Creditor, actor: User, file: Any) -> tuple[CaseImport, Parsed]:
-    """Store the file and its check (the preview); nothing else is written."""
+    """Store the file's cells and their check (the preview); nothing else is written."""
     content = file.read()
     name = str(getattr(file, "name", "") or "import")[:255]
-    parsed = import_parse(creditor=creditor, name=name, content=content)
-    fmt = file_format(name, content)
-    stored = storage_save(io.BytesIO(content), extension=fmt, folder=IMPORTS_FOLDER)
+    cells = as_csv(name, content)
+    parsed = import_parse(creditor=creditor, name="cells.csv", content=cells)
+    stored = storage_save(io.BytesIO(cells), extension="csv", folder=IMPORTS_FOLDER)
     record = CaseImport.objects.create(
         agency_id=creditor.agency_id,
         creditor=creditor,
@@ -512,7 +524,7 @@ def _import_rows(
     *, record: CaseImport, content: bytes, progress: Callable[[int, int], None] | None
 ) -> int:
     creditor, actor = record.creditor, record.uploaded_by
-    parsed = import_parse(creditor=creditor, name=record.original_name, content=content)
+    parsed = import_parse(creditor=creditor, name="cells.csv", content=content)
     if parsed.errors:  # the data moved since the preview (an invoice entered meanwhile)
         raise FileChanged(parsed.errors)
     debtors = _debtors_for(creditor, [d for d, _c in parsed.openings])

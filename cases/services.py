@@ -176,16 +176,15 @@ def cases_open_many(
         _new_case(agency=agency, creditor=creditor, debtor=d, claims=c, reference=r)
         for (d, c), r in zip(openings, references, strict=True)
     ]
-    Case.objects.bulk_create(cases)
     rows: list[Claim] = []
     for case, (_debtor, claims) in zip(cases, openings, strict=True):
-        made = _new_claims(case, claims)
+        made = _new_claims(case, claims)  # tied to the case once it is saved below
         for claim in made:
             claim.limitation_date = _claim_limitation(claim, [])
         case.limitation_date = min(c.limitation_date for c in made)
         rows.extend(made)
-    Claim.objects.bulk_create(rows)
-    Case.objects.bulk_update(cases, ["limitation_date"], batch_size=2000)
+    Case.objects.bulk_create(cases, batch_size=2000)
+    Claim.objects.bulk_create(rows, batch_size=2000)
     events.cases_opened(cases=cases, claims=[len(c) for _d, c in openings], actor=actor)
     return cases
 

@@ -121,7 +121,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "figures": figures,
             "chart": chart,
-            "approvals": waiting[:10],
+            "approvals": waiting[:5],
+            "approvals_count": waiting.count(),
             "recent": selectors.case_list(membership=member).order_by("-opened_at")[:5],
         },
     )
@@ -654,7 +655,7 @@ def _import_context(record: CaseImport) -> dict[str, Any]:
         with default_storage.open(record.file.name, "rb") as handle:
             try:
                 preview = imports.import_parse(
-                    creditor=record.creditor, name=record.original_name, content=handle.read()
+                    creditor=record.creditor, name="cells.csv", content=handle.read()
                 ).preview
             except ValidationError:
                 preview = []
