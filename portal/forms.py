@@ -446,8 +446,12 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
-        help_text=_("Reference, debtor, SIREN or invoice number"),
-        widget=forms.SearchInput(attrs={"class": "form-control"}),
+        widget=forms.SearchInput(
+            attrs={
+                "class": "form-control",
+                "placeholder": _("Reference, debtor, SIREN or invoice number"),
+            }
+        ),
     )
     state = forms.ChoiceField(
         label=_("State"),
@@ -459,7 +463,7 @@ class CaseFilterForm(forms.Form):
         label=_("Opened from"), required=False, widget=DateInput(attrs={"class": "form-control"})
     )
     opened_to = forms.DateField(
-        label=_("to"), required=False, widget=DateInput(attrs={"class": "form-control"})
+        label=_("Opened until"), required=False, widget=DateInput(attrs={"class": "form-control"})
     )
     amount_min = AmountField(
         label=_("Due from (€)"),
@@ -467,7 +471,7 @@ class CaseFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "decimal"}),
     )
     amount_max = AmountField(
-        label=_("to (€)"),
+        label=_("Due up to (€)"),
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "decimal"}),
     )
