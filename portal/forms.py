@@ -140,14 +140,14 @@ class DebtorForm(BootstrapMixin, forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if "kind" in data:
-            for field, messages in debtor_input_errors(self._input(data)).items():
+            for field, messages in debtor_input_errors(self.as_input(data)).items():
                 if field not in self.errors and field in self.fields:
                     for message in messages:
                         self.add_error(field, message)
         return data
 
     @staticmethod
-    def _input(data: dict[str, Any]) -> DebtorInput:
+    def as_input(data: dict[str, Any]) -> DebtorInput:
         return DebtorInput(
             kind=data.get("kind", ""),
             name=data.get("name", ""),
@@ -162,7 +162,7 @@ class DebtorForm(BootstrapMixin, forms.Form):
         )
 
     def debtor_input(self) -> DebtorInput:
-        return self._input(self.cleaned_data)
+        return self.as_input(self.cleaned_data)
 
 
 class ClaimForm(BootstrapMixin, forms.Form):

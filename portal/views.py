@@ -399,7 +399,7 @@ def debtor_lookup(request: HttpRequest) -> HttpResponse:
     siren_errors = form.errors.get("siren")
     known = None
     if not siren_errors and form.cleaned_data.get("siren"):
-        found = debtor_find(agency=member.agency, debtor=form._input(form.cleaned_data))
+        found = debtor_find(agency=member.agency, debtor=form.as_input(form.cleaned_data))
         if (
             found is not None
             and selectors.case_list(membership=member).filter(debtor=found).exists()
