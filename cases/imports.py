@@ -41,6 +41,7 @@ from debtors.services import DebtorInput, debtor_input_errors
 
 IMPORTS_FOLDER = "case-imports"
 MAX_ROWS = 20_000
+PREVIEW_ROWS = 50
 FORMATS = ("csv", "xlsx")
 
 
@@ -354,7 +355,7 @@ def import_parse(*, creditor: Creditor, name: str, content: bytes) -> Parsed:
                 )
             )
             break
-        if len(parsed.preview) < 50:
+        if len(parsed.preview) < PREVIEW_ROWS:
             parsed.preview.append({"row": str(number), **cells})
         row = _Row(number, cells, parsed.errors)
         checked = _check_row(row, today)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -653,9 +654,11 @@ def _import_context(record: CaseImport) -> dict[str, Any]:
     preview: list[dict[str, str]] = []
     if record.status == CaseImport.Status.CHECKED:
         with default_storage.open(record.file.name, "rb") as handle:
+            # The stored cells hold one row a line: the header and the rows the preview shows.
+            head = b"".join(itertools.islice(handle, imports.PREVIEW_ROWS + 1))
             try:
                 preview = imports.import_parse(
-                    creditor=record.creditor, name="cells.csv", content=handle.read()
+                    creditor=record.creditor, name="cells.csv", content=head
                 ).preview
             except ValidationError:
                 preview = []
