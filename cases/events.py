@@ -81,7 +81,7 @@ def _write(
     )
     if case is not None:
         event = CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
-        _after(event.kind, case.agency_id, [case.pk], event)
+        _after(case.agency_id, [case.pk], event)
         return event
     if cases is None:
         raise TypeError("an event needs case= or cases=")
@@ -108,7 +108,6 @@ def _write(
                 ],
             )
         _after(
-            kind,
             cases.agency_id,
             cases.ids,
             CaseEvent(
@@ -137,7 +136,7 @@ def on_event(hook: EventHook) -> EventHook:
     return hook
 
 
-def _after(kind: str, agency_id: int, case_ids: Sequence[int], event: CaseEvent) -> None:
+def _after(agency_id: int, case_ids: Sequence[int], event: CaseEvent) -> None:
     for hook in EVENT_HOOKS:
         hook(event=event, agency_id=agency_id, case_ids=case_ids)
 
@@ -156,7 +155,8 @@ def case_opened(*, case: Case, actor: Any, claims: int, principal: Decimal) -> C
 def _write_each(
     kind: str, *, rows: Sequence[tuple[Case, dict[str, Any]]], actor: Any, to_state: str = ""
 ) -> None:
-    """One event per case, each with its own payload, in one INSERT (a bulk import)."""
+    """One event per case, each with its own payload, in one INSERT (a bulk import). The event
+    hooks are not called: a case opening is no news to tell the creditor who handed it over."""
     at = timezone.now()
     who = _actor(actor)
     CaseEvent.objects.bulk_create(

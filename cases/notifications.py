@@ -59,19 +59,39 @@ def topics_of(event: CaseEvent) -> list[str]:
 def decide_creditor_notifications(
     *, event: CaseEvent, agency_id: int, case_ids: Sequence[int]
 ) -> None:
+    """One message per case and topic that a user of the case's creditor wants (none else)."""
     topics = topics_of(event)
     if not topics:
         return
     stamp = event.pk or event.at.isoformat()
-    for case_id in case_ids:
-        for topic in topics:
-            outbox_put(
-                agency_id=agency_id,
-                kind=CREDITOR_NOTIFICATION,
-                key=f"creditor-notification:{topic}:{case_id}:{stamp}",
-                payload={"topic": topic, "case_id": case_id, "event": event.payload},
-                case_id=case_id,
-            )
+    creditor_of = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "creditor_id"))
+    for topic in topics:
+        wanted = _creditors_wanting(agency_id, set(creditor_of.values()), topic)
+        for case_id, creditor_id in creditor_of.items():
+            if creditor_id in wanted:
+                outbox_put(
+                    agency_id=agency_id,
+                    kind=CREDITOR_NOTIFICATION,
+                    key=f"creditor-notification:{topic}:{case_id}:{stamp}",
+                    payload={"topic": topic, "case_id": case_id, "event": event.payload},
+                    case_id=case_id,
+                )
+
+
+def _creditors_wanting(agency_id: int, creditor_ids: set[int], topic: str) -> set[int]:
+    """Creditors with an active user who wants ``topic`` (every topic until a user chooses)."""
+    members = Membership.objects.filter(
+        agency_id=agency_id,
+        creditor_id__in=creditor_ids,
+        role=Role.CREDITOR_USER,
+        user__is_active=True,
+    ).values_list("user_id", "creditor_id")
+    chosen = dict(
+        NotificationPreference.objects.filter(creditor_id__in=creditor_ids).values_list(
+            "user_id", "topics"
+        )
+    )
+    return {c for user_id, c in members if topic in chosen.get(user_id, Topic.values)}
 
 
 def subscribers(case: Case, topic: str) -> list[str]:
