@@ -103,7 +103,7 @@ def validate_webhook_url(url: str) -> None:
 
 # --- publishing: in the transaction that wrote the events ---------------------------------------
 @on_event
-def events_written(*, agency_id: int, event_ids: list[int]) -> None:
+def events_written(*, agency_id: int, event_ids: list[int], **_: object) -> None:
     """Decide the fan-out of these events if anyone listens (one indexed read otherwise)."""
     if not event_ids:
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases.models import Case, CaseDocument
+from cases.models import Case, CaseDocument, CaseImport, IntakeDraft
 from collectio.access import Principal, access
 
 
@@ -22,3 +22,11 @@ def access_case(
 def access_case_document(principal: Principal | None, pk: object) -> CaseDocument:
     """A document of a case the principal may see; 404 otherwise, downloads included."""
     return access(CaseDocument.objects.select_related("case"), principal, pk)
+
+
+def access_intake_draft(principal: Principal | None, pk: object) -> IntakeDraft:
+    return access(IntakeDraft.objects.select_related("creditor"), principal, pk)
+
+
+def access_case_import(principal: Principal | None, pk: object) -> CaseImport:
+    return access(CaseImport.objects.select_related("creditor"), principal, pk)

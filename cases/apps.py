@@ -7,4 +7,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import handlers  # noqa: F401  (registers the outbox handlers)
+        from cases import handlers, notifications  # noqa: F401  (outbox handlers, event hooks)

@@ -57,8 +57,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-# What the apps above do with every event written, in the same transaction (the API publishes
-# them to webhook subscriptions): ``hook(agency_id=..., event_ids=[...])``.
+# What the apps above do with every event written, in the same transaction: the API publishes
+# them to webhook subscriptions, cases.notifications decides the creditor's e-mails.
+# ``hook(agency_id=..., case_ids=[...], event_ids=[...], event=...)``: ``event`` is the row
+# written, or for a batch one unsaved row with the batch's fields.
 EventHook = Callable[..., None]
 EVENT_HOOKS: list[EventHook] = []
 
@@ -69,9 +71,11 @@ def on_event(hook: EventHook) -> EventHook:
     return hook
 
 
-def _written(agency_id: int, event_ids: list[int]) -> None:
+def _written(
+    agency_id: int, case_ids: Sequence[int], event_ids: list[int], event: CaseEvent
+) -> None:
     for hook in EVENT_HOOKS:
-        hook(agency_id=agency_id, event_ids=event_ids)
+        hook(agency_id=agency_id, case_ids=case_ids, event_ids=event_ids, event=event)
 
 
 def _write(
@@ -98,7 +102,7 @@ def _write(
     )
     if case is not None:
         event = CaseEvent.objects.create(agency_id=case.agency_id, case_id=case.pk, **fields)
-        _written(case.agency_id, [event.pk])
+        _written(case.agency_id, [case.pk], [event.pk], event)
         return event
     if cases is None:
         raise TypeError("an event needs case= or cases=")
@@ -124,7 +128,21 @@ def _write(
                     list(cases.ids),
                 ],
             )
-            _written(cases.agency_id, [row[0] for row in cursor.fetchall()])
+            event_ids = [row[0] for row in cursor.fetchall()]
+        _written(
+            cases.agency_id,
+            list(cases.ids),
+            event_ids,
+            CaseEvent(
+                kind=kind,
+                to_state=to_state,
+                **{
+                    k: v
+                    for k, v in fields.items()
+                    if k in ("payload", "at", "transition", "from_state")
+                },
+            ),
+        )
     return None
 
 
@@ -136,6 +154,43 @@ def case_opened(*, case: Case, actor: Any, claims: int, principal: Decimal) -> C
         actor=actor,
         to_state=case.state,
         payload={"claims": claims, "principal": principal},
+    )
+
+
+def _write_each(
+    kind: str, *, rows: Sequence[tuple[Case, dict[str, Any]]], actor: Any, to_state: str = ""
+) -> None:
+    """One event per case, each with its own payload, in one INSERT (a bulk import). The event
+    hooks are not called: a case opening is no news to tell the creditor who handed it over."""
+    at = timezone.now()
+    who = _actor(actor)
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                agency_id=case.agency_id,
+                case_id=case.pk,
+                kind=kind,
+                to_state=to_state or "",
+                at=at,
+                payload=_jsonable({k: v for k, v in payload.items() if v not in (None, "")}),
+                **who,
+            )
+            for case, payload in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def cases_opened(*, cases: Sequence[Case], claims: Sequence[int], actor: Any) -> None:
+    """``case_opened`` for many new cases at once."""
+    _write_each(
+        Kind.OPENED,
+        rows=[
+            (case, {"claims": count, "principal": case.principal_total})
+            for case, count in zip(cases, claims, strict=True)
+        ],
+        actor=actor,
+        to_state=CaseState.NEW,
     )
 
 
@@ -371,8 +426,8 @@ def creditor_not_notified(*, case: Case, payment_id: int, reason: str) -> CaseEv
     )
 
 
-def handoff_approved(*, case: Case, actor: Any) -> CaseEvent | None:
-    return _write(Kind.HANDOFF_APPROVED, case=case, actor=actor, payload={})
+def handoff_approved(*, case: Case, actor: Any, reason: str = "") -> CaseEvent | None:
+    return _write(Kind.HANDOFF_APPROVED, case=case, actor=actor, payload={"reason": reason})
 
 
 def dossier_built(*, case: Case, actor: Any, dossier_id: int, sha256: str) -> CaseEvent | None:
@@ -523,6 +578,15 @@ def case_submitted(
     )
 
 
+def cases_submitted(*, cases: Sequence[Case], actor: Any, channel: str) -> None:
+    """``case_submitted`` for many cases handed over at once, without documents."""
+    _write_each(
+        Kind.SUBMITTED,
+        rows=[(case, {"channel": channel, "documents": 0}) for case in cases],
+        actor=actor,
+    )
+
+
 def document_added(
     *, case: Case, actor: Any, document_id: int, kind: str, name: str
 ) -> CaseEvent | None:
@@ -580,7 +644,11 @@ def _transition_sentence(event: CaseEvent) -> str:
         "mark_settled": _("The agreed settlement was paid; the case is closed."),
         "withdraw": _("The creditor withdrew the case."),
     }
-    if t == "escalate":
+    if t == "hold" and p.get("until"):
+        text = _("The case was put on hold until %(day)s; collection resumes then.") % {
+            "day": _day(p["until"])
+        }
+    elif t == "escalate":
         text = (
             _("The case moves to phone follow-up.")
             if to == CaseState.PHONE_FOLLOWUP
@@ -779,7 +847,10 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         _("The creditor could not be informed of a payment: %(reason)s")
         % {"reason": p.get("reason", "")}
     ),
-    Kind.HANDOFF_APPROVED: lambda p: _("The creditor approved the judicial handoff."),
+    Kind.HANDOFF_APPROVED: lambda p: (
+        _("The creditor approved the judicial handoff.")
+        + (" " + _("Reason: %(reason)s") % {"reason": p["reason"]} if p.get("reason") else "")
+    ),
     Kind.DOSSIER_BUILT: lambda p: _("The judicial dossier is ready for the partner."),
     Kind.PRESCRIPTION_ALERT: lambda p: (
         _("The debt becomes time-barred on %(day)s (in %(days)s days): act before then.")

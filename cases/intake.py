@@ -25,6 +25,7 @@ from cases.models import (
     CaseDocument,
     Claim,
     Creditor,
+    IntakeDraft,
 )
 from cases.services import ClaimInput, case_open
 from collectio.models import Agency, User
@@ -73,21 +74,43 @@ def case_duplicates(
 ) -> list[Duplicate]:
     """Invoices of this creditor already in one of its open cases against the same debtor."""
     found = debtor if isinstance(debtor, Debtor) else debtor_find(agency=agency, debtor=debtor)
+    if found is None:
+        return []
+    return [
+        d
+        for _debtor_id, d in open_invoices(
+            agency=agency,
+            creditor=creditor,
+            debtor_ids=[found.pk],
+            invoice_numbers=invoice_numbers,
+        )
+    ]
+
+
+def open_invoices(
+    *,
+    agency: Agency,
+    creditor: Creditor,
+    debtor_ids: Sequence[int],
+    invoice_numbers: Sequence[str],
+) -> list[tuple[int, Duplicate]]:
+    """``(debtor id, duplicate)`` for each of these invoice numbers already in an open case of
+    this creditor against one of these debtors (one query, for a whole import)."""
     numbers = {n.strip() for n in invoice_numbers if n and n.strip()}
-    if found is None or not numbers:
+    if not debtor_ids or not numbers:
         return []
     rows = (
         Claim.objects.filter(
             agency=agency,
             case__creditor=creditor,
-            case__debtor=found,
+            case__debtor_id__in=debtor_ids,
             case__state__in=NON_TERMINAL_STATES,
             invoice_number__in=numbers,
         )
         .order_by("invoice_number", "case_id")
-        .values_list("invoice_number", "case_id", "case__reference")
+        .values_list("case__debtor_id", "invoice_number", "case_id", "case__reference")
     )
-    return [Duplicate(*row) for row in rows]
+    return [(debtor_id, Duplicate(*rest)) for debtor_id, *rest in rows]
 
 
 def duplicates_message(duplicates: Sequence[Duplicate]) -> str:
@@ -233,3 +256,27 @@ def case_document_add(
             case=case, actor=actor, document_id=row.pk, kind=row.kind, name=row.original_name
         )
     return row
+
+
+@transaction.atomic
+def intake_draft_save(
+    *,
+    creditor: Creditor,
+    actor: User,
+    data: dict[str, Any],
+    label: str,
+    draft: IntakeDraft | None = None,
+) -> IntakeDraft:
+    """Keep what the creditor typed so far (never files), to finish the case later."""
+    if draft is None:
+        draft = IntakeDraft(agency_id=creditor.agency_id, creditor=creditor, created_by=actor)
+    elif draft.creditor_id != creditor.pk:
+        raise ValidationError(_("This draft belongs to another creditor."))
+    draft.data = data
+    draft.label = label[:200]
+    draft.save()
+    return draft
+
+
+def intake_draft_delete(*, draft: IntakeDraft) -> None:
+    draft.delete()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -334,6 +335,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     handoff_approved_at = models.DateTimeField(
         _("judicial handoff approved at"), null=True, blank=True
     )
+    hold_until = models.DateField(
+        _("on hold until"),
+        null=True,
+        blank=True,
+        help_text=_("Collection resumes by itself on this day."),
+    )
     formal_notice_received_on = models.DateField(
         _("formal notice received on"),
         null=True,
@@ -493,6 +500,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def _resume(self) -> str:
         """Back to the active state the pause left, due at once so the sweep replans it."""
         state, self.resume_state = self.resume_state, ""
+        self.hold_until = None
         self.next_action_at = timezone.now()
         return state
 
@@ -552,11 +560,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=ACTIVE_STATES,
         target=CaseState.ON_HOLD,
-        permission=agency_staff,
+        permission=staff_or_own_creditor,
         custom={"label": _("Put on hold")},
     )
-    def hold(self) -> None:
+    def hold(self, until: date | None = None) -> None:
+        """Paused by the agency, or by the creditor (until a date, when collection resumes)."""
+        if until is not None and until <= timezone.localdate():
+            raise ValueError("a hold ends after today")
         self._pause()
+        self.hold_until = until
 
     @transition(
         field=state,
@@ -875,3 +887,121 @@ class CaseDocument(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class IntakeDraft(models.Model):
+    """A case being entered in the portal, saved to be finished later (the form's fields only;
+    files are attached when the case is handed over)."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="intake_drafts", verbose_name=_("creditor")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    data = models.JSONField(_("form data"), default=dict)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TenantManager()
+    creditor_path = "creditor"
+
+    class Meta:
+        verbose_name = _("intake draft")
+        verbose_name_plural = _("intake drafts")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.label or str(_("Draft"))
+
+
+class CaseImport(models.Model):
+    """A file of invoices a creditor imports in bulk: checked first, then imported whole."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", _("Checked")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="imports", verbose_name=_("creditor")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    file = models.FileField(_("file"), max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.CHECKED)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    cases_created = models.PositiveIntegerField(_("cases created"), default=0)
+    failure = models.TextField(_("why it failed"), blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = TenantManager()
+    creditor_path = "creditor"
+
+    class Meta:
+        verbose_name = _("case import")
+        verbose_name_plural = _("case imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["creditor", "sha256"], name="case_import_file_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class NotificationPreference(models.Model):
+    """Which steps of its cases a creditor's user is e-mailed about."""
+
+    class Topic(models.TextChoices):
+        FORMAL_NOTICE_SENT = "formal_notice_sent", _("A formal notice is sent")
+        PAYMENT_RECEIVED = "payment_received", _("A payment is received")
+        HANDOFF_APPROVAL = "handoff_approval", _("Your approval is needed for court action")
+        CASE_CLOSED = "case_closed", _("A case is closed")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
+    )
+    creditor = models.ForeignKey(
+        Creditor, on_delete=models.CASCADE, related_name="+", verbose_name=_("creditor")
+    )
+    topics = ArrayField(
+        models.CharField(max_length=30, choices=Topic),
+        verbose_name=_("e-mail me when"),
+        default=list,
+        blank=True,
+    )
+
+    objects = TenantManager()
+    creditor_path = "creditor"
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.topics)}"

@@ -28,7 +28,8 @@ from cases.models import (
 from collectio import services as config_services
 from collectio.models import Agency, ConfigChange, User
 from collectio.money import to_money
-from collectio.references import next_reference
+from collectio.references import next_reference, next_references
+from collectio.scoping import tenant_scope
 from debtors.models import Debtor
 from law.payment_terms import PaymentTerm, due_date_for
 from law.prescription import DebtType, Interruption, InterruptionKind, limitation_date
@@ -100,20 +101,48 @@ def case_open(
         raise ValidationError(_("Creditor and debtor must belong to the agency."))
     if not claims:
         raise ValidationError(_("A case needs at least one invoice."))
-    principal = to_money(sum((c.principal for c in claims), Decimal(0)))
-    case = Case(
+    case = _new_case(
         agency=agency,
         creditor=creditor,
         debtor=debtor,
+        claims=claims,
         reference=next_reference(agency_id=agency.pk, prefix="C", year=timezone.localdate().year),
+    )
+    case.save()
+    rows = _new_claims(case, claims)
+    for row in rows:
+        row.full_clean(exclude=["case", "agency"], validate_unique=False)
+    Claim.objects.bulk_create(rows)
+    case_refresh_limitation(case=case)
+    case.refresh_from_db()
+    events.case_opened(case=case, actor=actor, claims=len(rows), principal=case.principal_total)
+    return case
+
+
+def _new_case(
+    *,
+    agency: Agency,
+    creditor: Creditor,
+    debtor: Debtor,
+    claims: Sequence[ClaimInput],
+    reference: str,
+) -> Case:
+    principal = to_money(sum((c.principal for c in claims), Decimal(0)))
+    return Case(
+        agency=agency,
+        creditor=creditor,
+        debtor=debtor,
+        reference=reference,
         principal_total=principal,
         principal_due=principal,
         first_due_date=min(c.effective_due_date for c in claims),
     )
-    case.save()
-    rows = [
+
+
+def _new_claims(case: Case, claims: Sequence[ClaimInput]) -> list[Claim]:
+    return [
         Claim(
-            agency=agency,
+            agency_id=case.agency_id,
             case=case,
             invoice_number=c.invoice_number,
             invoice_date=c.invoice_date,
@@ -124,13 +153,42 @@ def case_open(
         )
         for c in claims
     ]
-    for row in rows:
-        row.full_clean(exclude=["case", "agency"], validate_unique=False)
-    Claim.objects.bulk_create(rows)
-    case_refresh_limitation(case=case)
-    case.refresh_from_db()
-    events.case_opened(case=case, actor=actor, claims=len(rows), principal=principal)
-    return case
+
+
+@transaction.atomic
+def cases_open_many(
+    *,
+    agency: Agency,
+    creditor: Creditor,
+    openings: Sequence[tuple[Debtor, Sequence[ClaimInput]]],
+    actor: User | None,
+) -> list[Case]:
+    """Open many cases at once (a bulk import), each as ``case_open`` would, in a few statements.
+
+    The claims must have been checked already (the import checks every row before it writes).
+    """
+    if creditor.agency_id != agency.pk or any(d.agency_id != agency.pk for d, _c in openings):
+        raise ValidationError(_("Creditor and debtor must belong to the agency."))
+    if any(not claims for _d, claims in openings):
+        raise ValidationError(_("A case needs at least one invoice."))
+    references = next_references(
+        agency_id=agency.pk, prefix="C", year=timezone.localdate().year, count=len(openings)
+    )
+    cases = [
+        _new_case(agency=agency, creditor=creditor, debtor=d, claims=c, reference=r)
+        for (d, c), r in zip(openings, references, strict=True)
+    ]
+    rows: list[Claim] = []
+    for case, (_debtor, claims) in zip(cases, openings, strict=True):
+        made = _new_claims(case, claims)  # tied to the case once it is saved below
+        for claim in made:
+            claim.limitation_date = _claim_limitation(claim, [])
+        case.limitation_date = min(c.limitation_date for c in made)
+        rows.extend(made)
+    Case.objects.bulk_create(cases, batch_size=2000)
+    Claim.objects.bulk_create(rows, batch_size=2000)
+    events.cases_opened(cases=cases, claims=[len(c) for _d, c in openings], actor=actor)
+    return cases
 
 
 # --- prescription -----------------------------------------------------------------------------
@@ -144,6 +202,12 @@ def _limitation_start(claim: Claim) -> date:
     return min(claim.invoice_date, claim.due_date)
 
 
+def _claim_limitation(claim: Claim, interruptions: Sequence[Interruption]) -> date:
+    return limitation_date(
+        debt_type=_debt_type(claim), starts_on=_limitation_start(claim), interruptions=interruptions
+    )
+
+
 def case_refresh_limitation(*, case: Case, plans_signed_on: Sequence[date] = ()) -> None:
     """Recompute each claim's limitation date from its interruptions (payments and signed
     payment plans are acknowledgements, C. civ. 2240) and keep the earliest on the case."""
@@ -153,11 +217,7 @@ def case_refresh_limitation(*, case: Case, plans_signed_on: Sequence[date] = ())
     ] + [Interruption(InterruptionKind.SIGNED_PLAN, on) for on in plans_signed_on]
     claims = list(case.claims.all())
     for claim in claims:
-        claim.limitation_date = limitation_date(
-            debt_type=_debt_type(claim),
-            starts_on=_limitation_start(claim),
-            interruptions=interruptions,
-        )
+        claim.limitation_date = _claim_limitation(claim, interruptions)
     Claim.objects.bulk_update(claims, ["limitation_date"])
     Case.objects.filter(pk=case.pk).update(
         limitation_date=min((c.limitation_date for c in claims), default=None)
@@ -219,7 +279,7 @@ def case_transition(
 
 
 @transaction.atomic
-def case_approve_handoff(*, case: Case, actor: User) -> Case:
+def case_approve_handoff(*, case: Case, actor: User, reason: str = "") -> Case:
     """The creditor's instruction to go to court (REQ-E3), from its user or recorded by staff.
 
     Only a case under formal notice can be handed off, and only under a mandate that covers
@@ -244,7 +304,7 @@ def case_approve_handoff(*, case: Case, actor: User) -> Case:
     if locked.handoff_approved_at is None:
         locked.handoff_approved_at = timezone.now()
         Case.objects.filter(pk=locked.pk).update(handoff_approved_at=locked.handoff_approved_at)
-        events.handoff_approved(case=locked, actor=actor)
+        events.handoff_approved(case=locked, actor=actor, reason=reason.strip())
     return locked
 
 
@@ -302,3 +362,20 @@ def creditor_update(*, creditor: Creditor, values: dict[str, Any], actor: User) 
     """Convention changes apply from now on: what was sent under the old terms stays as sent."""
     locked = Creditor.objects.select_for_update().get(pk=creditor.pk)
     return _creditor_write(creditor=locked, before=copy.copy(locked), values=values, actor=actor)
+
+
+def case_resume_due_holds(*, on: date) -> int:
+    """Resume every case held until ``on`` or earlier (the creditor's hold ended); each in its
+    own transaction, so one refusal does not keep the others on hold."""
+    due = Case.objects.filter(state=CaseState.ON_HOLD, hold_until__lte=on).values_list(
+        "pk", "agency_id"
+    )
+    resumed = 0
+    for pk, agency_id in due:
+        with tenant_scope(agency_id):
+            try:
+                case_transition(case=Case(pk=pk), transition="resume", actor=None)
+            except CaseTransitionError:
+                continue
+        resumed += 1
+    return resumed

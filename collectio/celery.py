@@ -53,6 +53,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "payments.tasks.payment_plans",
             "schedule": crontab(hour=6, minute=30),
         },
+        "cases-resume-due-holds": {
+            "task": "cases.tasks.resume_due_holds",
+            "schedule": crontab(hour=6, minute=30),
+        },
         "outbox-relay": {
             "task": "collectio.outbox.relay",
             "schedule": 60.0,

@@ -144,6 +144,8 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Where links in e-mails point (the creditor's notifications).
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Collectio <no-reply@collectio.localhost>")
 # Links in e-mails (invitations) point here: the address people reach the site at.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -96,8 +96,13 @@ def upload_store(file: IO[bytes] | Any, *, checked: CheckedUpload, folder: str) 
     The name says nothing of the agency, the case or the original file name, and cannot be
     guessed: reaching it takes the download view, which checks who asks.
     """
+    return storage_save(file, extension=checked.extension, folder=folder)
+
+
+def storage_save(file: IO[bytes] | Any, *, extension: str, folder: str) -> str:
+    """Save any file under a random name in ``folder`` (imports keep their CSV or XLSX so)."""
     file.seek(0)
-    path = f"{folder}/{timezone.now():%Y}/{secrets.token_urlsafe(24)}.{checked.extension}"
+    path = f"{folder}/{timezone.now():%Y}/{secrets.token_urlsafe(24)}.{extension}"
     return default_storage.save(path, file if isinstance(file, File) else File(file))
 
 

@@ -46,7 +46,8 @@ def test_creditor_user_sees_only_its_cases_and_gets_404_on_another(world, live_s
         own = factories.new_case(world.creditor)
         other = factories.new_case(world.other_creditor)
     log_in(page, live_server.url, world.creditor_user.email)
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/portal/")  # a creditor starts on its dashboard
+    page.goto(f"{live_server.url}/portal/cases/")
     listing = page.inner_text("table")
     assert own.reference in listing and other.reference not in listing
     response = page.goto(f"{live_server.url}/cases/{other.pk}/")

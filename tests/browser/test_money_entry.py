@@ -77,7 +77,7 @@ def test_withdrawing_asks_for_a_reason_in_the_page(world, current_rates, live_se
     with scopes_disabled():
         case = factories.new_case(world.creditor, state=CaseState.REMINDER)
     log_in(page, live_server.url, world.creditor_user.email)
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/portal/")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.click("details[data-confirm=withdraw] summary")
     _shot(page, "4-withdraw-confirmation")

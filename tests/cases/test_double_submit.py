@@ -91,7 +91,8 @@ def test_two_identical_payment_posts_at_once_record_one_payment(world, client):
     with scopes_disabled():
         assert Payment.objects.filter(case=case).count() == 1
         assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.PAYMENT).count() == 1
-        assert OutboxMessage.objects.filter(case_id=case.pk).count() == 2  # one receipt, one e-mail
+        # One receipt, one e-mail to the creditor's contact, one to its subscribed users.
+        assert OutboxMessage.objects.filter(case_id=case.pk).count() == 3
         assert FormSubmission.objects.count() == 1
 
 

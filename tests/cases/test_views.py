@@ -115,7 +115,7 @@ def test_creditor_user_is_offered_only_its_own_actions(world, client):
     case = factories.new_case(world.creditor, state=CaseState.REMINDER)
     client.force_login(world.creditor_user)
     html = client.get(reverse("workspace:detail", args=[case.pk])).content.decode()
-    assert _buttons(html) == {"open_dispute", "withdraw"}
+    assert _buttons(html) == {"hold", "open_dispute", "withdraw"}  # a creditor may hold its case
 
 
 def test_close_without_a_code_is_refused_not_a_server_error(world, client):

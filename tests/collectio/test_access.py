@@ -17,7 +17,7 @@ from django_scopes import scopes_disabled
 
 from api.models import ApiKey, WebhookDelivery, WebhookSubscription
 from cases.access import access_case
-from cases.models import Case, CaseEvent, Creditor
+from cases.models import Case, CaseDocument, CaseEvent, CaseImport, Creditor, IntakeDraft
 from collectio.access import access, visible
 from collectio.models import AgencyDocument, ConfigChange, Invitation, Membership, Role, User
 from collectio.scoping import tenant_scope
@@ -26,7 +26,7 @@ from notices.models import Channel, LetterKind, LetterTemplate, LetterTemplateVe
 from payments.models import BankLine, BankStatement, Payment, Refund, Remittance
 from tests import factories
 
-NAMESPACES = ("workspace", "notices", "dunning", "api", "backoffice")
+NAMESPACES = ("workspace", "notices", "dunning", "api", "backoffice", "portal")
 # route name -> (method, the kind of object its ``pk`` names, extra URL arguments)
 ROUTES = {
     "workspace:detail": ("get", "case", ()),
@@ -70,6 +70,18 @@ ROUTES = {
     "backoffice:money:remittance_executed": ("post", "remittance", ()),
     "backoffice:money:remittance_pain001": ("get", "remittance", ()),
     "backoffice:money:remittance_statement": ("get", "remittance", ()),
+    "portal:case_detail": ("get", "case", ()),
+    "portal:case_handoff": ("post", "case", ()),
+    "portal:case_hold": ("post", "case", ()),
+    "portal:case_withdraw": ("post", "case", ()),
+    "portal:case_document": ("post", "case", ()),
+    "portal:case_payment": ("post", "case", ()),
+    "portal:document_download": ("get", "case_document", ()),
+    "portal:draft_resume": ("get", "draft", ()),
+    "portal:draft_delete": ("post", "draft", ()),
+    "portal:import_detail": ("get", "import", ()),
+    "portal:import_status": ("get", "import", ()),
+    "portal:import_run": ("post", "import", ()),
 }
 
 
@@ -152,6 +164,18 @@ def alpha_objects(world):
             commission=Decimal("1.50"), vat=Decimal("0.30"), net=Decimal("8.20"),
             execution_on=date(2026, 1, 7), pain001="<Document/>",
         )  # fmt: skip
+        case_document = CaseDocument.objects.create(
+            agency=world.agency, case=case, kind=CaseDocument.Kind.INVOICE,
+            file="case-documents/x.pdf", original_name="f.pdf", content_type="application/pdf",
+            size=1, sha256="0" * 64,
+        )  # fmt: skip
+        draft = IntakeDraft.objects.create(
+            agency=world.agency, creditor=world.creditor, created_by=world.creditor_user, data={}
+        )
+        case_import = CaseImport.objects.create(
+            agency=world.agency, creditor=world.creditor, uploaded_by=world.creditor_user,
+            file="case-imports/x.csv", original_name="x.csv", sha256="0" * 64,
+        )  # fmt: skip
     return {
         "case": case, "notice": notice, "execution": execution, "deadline": deadline,
         "refund": refund, "creditor": world.creditor, "debtor": case.debtor, "api_key": api_key,
@@ -160,6 +184,7 @@ def alpha_objects(world):
         "invitation": invitation, "document": document, "version": version,
         "scenario": step.scenario,
         "statement": statement, "bank_line": bank_line, "remittance": remittance,
+        "case_document": case_document, "draft": draft, "import": case_import,
     }  # fmt: skip
 
 
@@ -188,6 +213,9 @@ def _state(world, objects):
             LetterTemplateVersion.objects.count(),
             BankLine.objects.get(pk=objects["bank_line"].pk).status,
             Remittance.objects.get(pk=objects["remittance"].pk).status,
+            CaseDocument.objects.filter(case=case).count(),
+            IntakeDraft.objects.filter(pk=objects["draft"].pk).count(),
+            CaseImport.objects.get(pk=objects["import"].pk).status,
         )
 
 
@@ -210,6 +238,7 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
         "legal_name": "Changed", f"m{world.agent.membership.pk}-role": "admin", "active": "0",
         "name": "Copie", "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
+        "until": "2099-01-01", "kind": "other",
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])

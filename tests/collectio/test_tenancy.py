@@ -21,9 +21,10 @@ from django_scopes import ScopeError, scopes_disabled
 
 from api.models import ApiKey, IdempotentRequest, WebhookSubscription
 from api.models import WebhookDelivery as ApiDelivery
+from cases import models as case_models
 from cases import selectors
 from cases.access import access_case
-from cases.models import Case, CaseDocument, CaseEvent, CaseState, Claim, Creditor
+from cases.models import Case, CaseEvent, CaseState, Claim, Creditor
 from collectio.access import visible
 from collectio.models import Agency, AgencyDocument, ConfigChange, Invitation, Role, User
 from collectio.outbox import OutboxMessage
@@ -226,8 +227,8 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             agency=agency, user=User.objects.filter(membership__agency=agency).first(),
             token=uuid.uuid4(),
         )  # fmt: skip
-        CaseDocument.objects.create(
-            agency=agency, case=case, kind=CaseDocument.Kind.INVOICE, file="case-documents/x.pdf",
+        case_models.CaseDocument.objects.create(
+            agency=agency, case=case, kind="invoice", file="case-documents/x.pdf",
             original_name="facture.pdf", content_type="application/pdf", size=10, sha256="0" * 64,
         )  # fmt: skip
         api_key, _secret = ApiKey.new(agency=agency, creditor=creditor, name=f"ERP {name}")
@@ -242,6 +243,21 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
         IdempotentRequest.objects.create(
             agency=agency, owner=f"key:{api_key.prefix}", key="k", method="POST", path="/",
             body_sha256="0" * 64,
+        )  # fmt: skip
+        creditor_user = (
+            User.objects.filter(membership__creditor=creditor).first()
+            or User.objects.filter(membership__agency=agency).first()
+        )
+        case_models.IntakeDraft.objects.create(
+            agency=agency, creditor=creditor, created_by=creditor_user, data={"debtor-name": name}
+        )
+        case_models.CaseImport.objects.create(
+            agency=agency, creditor=creditor, uploaded_by=creditor_user, file="case-imports/x.csv",
+            original_name="x.csv", sha256="0" * 64,
+        )  # fmt: skip
+        case_models.NotificationPreference.objects.create(
+            agency=agency, creditor=creditor,
+            user=factories.new_user(agency, "creditor_user", creditor=creditor), topics=[],
         )  # fmt: skip
     return case
 

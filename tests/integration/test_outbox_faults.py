@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from cases.models import CaseEvent
+from cases.models import CaseEvent, NotificationPreference
 from collectio.outbox import OutboxMessage
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint
@@ -265,6 +265,10 @@ def _payment_case(world):
     with scopes_disabled():
         world.creditor.contact_email = "compta@boulangerie-martin.example"
         world.creditor.save(update_fields=["contact_email"])
+        # The payment's own effects only: its user is not e-mailed on top (cases.notifications).
+        NotificationPreference.objects.create(
+            agency=world.agency, user=world.creditor_user, creditor=world.creditor, topics=[]
+        )
         case = factories.new_case(world.creditor)
         ContactPoint.objects.create(
             agency_id=world.agency.pk, debtor=case.debtor, channel="email",
