@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from cases.intake import CASE_SUBMITTED
 from cases.models import Case
@@ -27,7 +27,7 @@ def agency_recipients(agency_id: int) -> list[str]:
     )
 
 
-@outbox_handler(CASE_SUBMITTED, label=_l("E-mail to the agency about cases handed over"))
+@outbox_handler(CASE_SUBMITTED, label=gettext_lazy("E-mail to the agency about cases handed over"))
 def notify_agency_of_submission(message: OutboxMessage) -> None:
     """One e-mail per submission (a bulk import's cases in one), so the agency reviews them."""
     cases = list(

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from cases import events
 from cases.intake import CASE_SUBMITTED, Channel, open_invoices
@@ -54,22 +54,22 @@ class Column:
 
 
 COLUMNS = [
-    Column("debtor_kind", _l("Debtor type"), True, "entreprise"),
-    Column("siren", _l("SIREN"), False, "552100554"),
-    Column("name", _l("Legal name or surname"), True, "Garage Dupont SARL"),
-    Column("first_name", _l("First name"), False, ""),
-    Column("address_line1", _l("Address"), True, "8 avenue Jean Jaurès"),
-    Column("address_line2", _l("Address (continued)"), False, ""),
-    Column("postcode", _l("Postcode"), True, "44000"),
-    Column("city", _l("City"), True, "Nantes"),
-    Column("email", _l("E-mail"), False, "compta@garage-dupont.fr"),
-    Column("phone", _l("Phone"), False, "02 40 00 00 00"),
-    Column("invoice_number", _l("Invoice number"), True, "F-2026-0042"),
-    Column("invoice_date", _l("Invoice date"), True, "15/01/2026"),
-    Column("due_date", _l("Due date"), False, "14/02/2026"),
-    Column("principal", _l("Amount incl. VAT"), True, "1 250,00"),
-    Column("debt_kind", _l("Kind of debt"), False, "B2B"),
-    Column("contract_rate", _l("Contract rate (%)"), False, ""),
+    Column("debtor_kind", gettext_lazy("Debtor type"), True, "entreprise"),
+    Column("siren", gettext_lazy("SIREN"), False, "552100554"),
+    Column("name", gettext_lazy("Legal name or surname"), True, "Garage Dupont SARL"),
+    Column("first_name", gettext_lazy("First name"), False, ""),
+    Column("address_line1", gettext_lazy("Address"), True, "8 avenue Jean Jaurès"),
+    Column("address_line2", gettext_lazy("Address (continued)"), False, ""),
+    Column("postcode", gettext_lazy("Postcode"), True, "44000"),
+    Column("city", gettext_lazy("City"), True, "Nantes"),
+    Column("email", gettext_lazy("E-mail"), False, "compta@garage-dupont.fr"),
+    Column("phone", gettext_lazy("Phone"), False, "02 40 00 00 00"),
+    Column("invoice_number", gettext_lazy("Invoice number"), True, "F-2026-0042"),
+    Column("invoice_date", gettext_lazy("Invoice date"), True, "15/01/2026"),
+    Column("due_date", gettext_lazy("Due date"), False, "14/02/2026"),
+    Column("principal", gettext_lazy("Amount incl. VAT"), True, "1 250,00"),
+    Column("debt_kind", gettext_lazy("Kind of debt"), False, "B2B"),
+    Column("contract_rate", gettext_lazy("Contract rate (%)"), False, ""),
 ]
 # The words a creditor may write in the two choice columns, in either language.
 DEBTOR_KINDS = {

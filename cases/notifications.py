@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from cases import events
 from cases.models import (
@@ -36,10 +36,10 @@ Topic = NotificationPreference.Topic
 FORMAL_NOTICE_LETTER = "formal_notice"
 
 SUBJECTS = {
-    Topic.FORMAL_NOTICE_SENT: _l("Case %(ref)s: formal notice sent to %(debtor)s"),
-    Topic.PAYMENT_RECEIVED: _l("Case %(ref)s: payment received from %(debtor)s"),
-    Topic.HANDOFF_APPROVAL: _l("Case %(ref)s: your approval is needed for court action"),
-    Topic.CASE_CLOSED: _l("Case %(ref)s closed"),
+    Topic.FORMAL_NOTICE_SENT: gettext_lazy("Case %(ref)s: formal notice sent to %(debtor)s"),
+    Topic.PAYMENT_RECEIVED: gettext_lazy("Case %(ref)s: payment received from %(debtor)s"),
+    Topic.HANDOFF_APPROVAL: gettext_lazy("Case %(ref)s: your approval is needed for court action"),
+    Topic.CASE_CLOSED: gettext_lazy("Case %(ref)s closed"),
 }
 
 
@@ -137,7 +137,9 @@ def _body(topic: str, case: Case, event: dict[str, Any]) -> str:
     }
 
 
-@outbox_handler(CREDITOR_NOTIFICATION, label=_l("E-mail to the creditor's users about a step"))
+@outbox_handler(
+    CREDITOR_NOTIFICATION, label=gettext_lazy("E-mail to the creditor's users about a step")
+)
 def notify_creditor_users(message: OutboxMessage) -> None:
     topic = message.payload["topic"]
     case = Case.objects.select_related("creditor", "debtor").get(pk=message.payload["case_id"])

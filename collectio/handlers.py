@@ -8,13 +8,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from collectio.outbox import OutboxMessage, outbox_handler
 from collectio.services import INVITATION_EMAIL, invitation_issue_token
 
 
-@outbox_handler(INVITATION_EMAIL, label=_l("Invitation e-mail"))
+@outbox_handler(INVITATION_EMAIL, label=gettext_lazy("Invitation e-mail"))
 def send_invitation(message: OutboxMessage) -> None:
     """Draw the link's token (only its hash is kept) and e-mail it.
 

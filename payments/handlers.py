@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from cases import events
 from cases.models import CaseEvent
@@ -18,7 +18,9 @@ from payments.models import BankLine, Payment
 from payments.services import BANK_LINE_RECORD, CREDITOR_PAYMENT_NOTICE, bank_line_record
 
 
-@outbox_handler(CREDITOR_PAYMENT_NOTICE, label=_l("E-mail to the creditor about a payment"))
+@outbox_handler(
+    CREDITOR_PAYMENT_NOTICE, label=gettext_lazy("E-mail to the creditor about a payment")
+)
 def notify_creditor_of_payment(message: OutboxMessage) -> None:
     """E-mail the creditor's contact, then record that it was told, and only then.
 
@@ -67,7 +69,9 @@ def notify_creditor_of_payment(message: OutboxMessage) -> None:
     )
 
 
-@outbox_handler(BANK_LINE_RECORD, label=_l("Recording payments from a bank statement"), batch=2)
+@outbox_handler(
+    BANK_LINE_RECORD, label=gettext_lazy("Recording payments from a bank statement"), batch=2
+)
 def record_bank_lines(message: OutboxMessage) -> None:
     """Each matched line, one ``payment_record`` in its own transaction; a second delivery
     (after a crash halfway) finds the lines done so far recorded and goes on with the rest."""

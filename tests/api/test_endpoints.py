@@ -218,7 +218,8 @@ def test_case_retrieve_gives_the_amounts_due_today_and_next_step(
     assert body["claims"][0]["invoice_number"] == "FA-2025-0042"
     assert set(body["next_step"]) >= {"action", "planned_at"}
     # A creditor's key may dispute or withdraw, not escalate.
-    assert {a["name"] for a in body["actions"]} == {"open_dispute", "withdraw"}
+    # What the creditor may ask of its own case (the key is the creditor's).
+    assert {a["name"] for a in body["actions"]} == {"hold", "open_dispute", "withdraw"}
 
 
 def test_balance_at_any_date_per_claim_with_periods_and_payments(world, keys):
