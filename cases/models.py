@@ -344,6 +344,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
         related_name="+",
         verbose_name=_("next step"),
     )
+    # Two parts of the queues' priority score (cases.queues), kept on the case so the score of a
+    # queue at a million cases is read off the row: the last call made or contact received, and
+    # how many promises to pay were broken.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    promises_broken = models.PositiveSmallIntegerField(
+        _("promises to pay broken"), default=0, db_default=0
+    )
 
     objects = TenantManager()
     creditor_path = "creditor"
@@ -747,6 +754,11 @@ class CaseEvent(models.Model):
         JUDICIAL_STEP = "judicial_step", _("Judicial step recorded")
         DEADLINE_ALERT = "deadline_alert", _("Deadline approaching")
         DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
+        PROMISE_MADE = "promise_made", _("Promise to pay")
+        PROMISE_KEPT = "promise_kept", _("Promise to pay kept")
+        PROMISE_BROKEN = "promise_broken", _("Promise to pay broken")
+        CALLBACK_SCHEDULED = "callback_scheduled", _("Callback scheduled")
+        PLAN_PROPOSED = "plan_proposed", _("Payment plan proposed")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")
@@ -798,3 +810,34 @@ class CaseEvent(models.Model):
         if self.pk is not None:
             raise ValueError("case events are append-only")
         super().save(*args, **kwargs)
+
+
+class CaseLease(models.Model):
+    """An agent's claim on a case taken from a queue ("next case"): nobody else is handed the
+    case until the agent records an outcome, leaves it, or ``expires_at`` passes."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="lease", verbose_name=_("case")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="case_leases",
+        verbose_name=_("agent"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    objects = TenantManager()
+    creditor_path = None  # the agency's own work: creditor users never see it
+
+    class Meta:
+        verbose_name = _("claim on a case")
+        verbose_name_plural = _("claims on cases")
+        indexes = [models.Index(fields=["agent"], name="case_lease_agent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.agent_id} ({self.expires_at:%H:%M})"

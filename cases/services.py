@@ -244,3 +244,12 @@ def case_approve_handoff(*, case: Case, actor: User) -> Case:
         Case.objects.filter(pk=locked.pk).update(handoff_approved_at=locked.handoff_approved_at)
         events.handoff_approved(case=locked, actor=actor)
     return locked
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, actor: User, text: str) -> None:
+    """A note an agent typed on the case; it reads in the timeline as typed."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the note.")})
+    events.note_added(case=case, actor=actor, text=text)

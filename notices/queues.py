@@ -1,0 +1,78 @@
+"""The letters' queues (cases.queues): mail that came back, letters that failed, registered
+letters whose acknowledgement of receipt is still to be entered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import TERMINAL_STATES
+from cases.queues import Queue, QueueContext, register_queue
+from notices.models import Channel, Notice
+
+# A registered letter's acknowledgement usually comes back within this many days of sending.
+ACKNOWLEDGEMENT_EXPECTED_DAYS = 5
+
+
+def _notices(context: QueueContext) -> object:
+    return Notice.objects.filter(case=OuterRef("pk"), agency_id=context.agency_id)
+
+
+def _returned(context: QueueContext) -> Q:
+    """Returned since the last contact: a call (or an e-mail received) takes it off the queue."""
+    returned = _notices(context).filter(bounced_at__isnull=False)
+    unseen = returned.filter(
+        Q(bounced_at__gt=OuterRef("last_contact_at")) | Q(case__last_contact_at__isnull=True)
+    )
+    return Exists(unseen) & ~Q(state__in=TERMINAL_STATES)
+
+
+def _failed(context: QueueContext) -> Q:
+    return Exists(_notices(context).filter(status=Notice.Status.FAILED)) & ~Q(
+        state__in=TERMINAL_STATES
+    )
+
+
+def _awaiting_acknowledgement(context: QueueContext) -> Q:
+    waiting = _notices(context).filter(
+        channel=Channel.REGISTERED_LETTER,
+        status=Notice.Status.SENT,
+        acknowledged_on__isnull=True,
+        sent_at__lt=context.now - timedelta(days=ACKNOWLEDGEMENT_EXPECTED_DAYS),
+    )
+    return Exists(waiting) & ~Q(state__in=TERMINAL_STATES)
+
+
+register_queue(
+    Queue(
+        key="returned",
+        label=_("Returned mail"),
+        position=60,
+        members=_returned,
+        help=_("Letters and e-mails that came back: find another address or call."),
+    )
+)
+register_queue(
+    Queue(
+        key="failed_letters",
+        label=_("Failed letters"),
+        position=70,
+        members=_failed,
+        help=_("Letters that could not be produced or sent."),
+    )
+)
+register_queue(
+    Queue(
+        key="acknowledgements",
+        label=_("Acknowledgements to enter"),
+        position=80,
+        members=_awaiting_acknowledgement,
+        help=_(
+            "Registered letters sent more than %(days)s days ago without their acknowledgement "
+            "date: the deadline counts from it."
+        )
+        % {"days": ACKNOWLEDGEMENT_EXPECTED_DAYS},
+    )
+)
