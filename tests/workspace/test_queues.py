@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
-from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from cases import queues
@@ -134,7 +133,7 @@ def test_twenty_concurrent_claims_never_hand_one_case_to_two_agents(world, cases
                     barrier.wait()
                     case = queues.case_claim_next(membership=membership, key="calls")
                     taken.append(case.pk if case else None)
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:
                 errors.append(error)
             finally:
                 connection.close()
