@@ -152,12 +152,21 @@ class BootstrapForm(forms.Form):
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
 
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self._mark_invalid()
+
     def full_clean(self) -> None:
         super().full_clean()
-        for name in self.errors:
+        self._mark_invalid()
+
+    def _mark_invalid(self) -> None:
+        for name in self._errors or {}:
             if name in self.fields:
                 widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                css = widget.attrs.get("class", "")
+                if "is-invalid" not in css:
+                    widget.attrs["class"] = f"{css} is-invalid".strip()
                 widget.attrs["aria-invalid"] = "true"
 
 

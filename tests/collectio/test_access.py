@@ -15,13 +15,14 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from cases.access import access_case
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, CaseLease
 from collectio.access import access, visible
 from collectio.models import User
 from collectio.scoping import tenant_scope
+from debtors.models import CallTask, ContactLogEntry, ContactPoint
 from dunning.models import Deadline, Scenario, StepExecution
 from notices.models import Channel, LetterKind, Notice
-from payments.models import Payment, Refund
+from payments.models import Payment, PaymentPromise, Refund
 from tests import factories
 
 NAMESPACES = ("workspace", "notices", "dunning")
@@ -35,6 +36,14 @@ ROUTES = {
     "workspace:handoff_approve": ("post", "case", ()),
     "workspace:judicial_step": ("post", "case", ()),
     "workspace:deadline_done": ("post", "deadline", ()),
+    "workspace:review": ("post", "case", ()),
+    "workspace:leave": ("post", "case", ()),
+    "workspace:call_start": ("post", "case", (1,)),
+    "workspace:outcome": ("post", "case", ()),
+    "workspace:promise": ("post", "case", ()),
+    "workspace:third_party": ("get", "case", ()),
+    "workspace:contact_wrong": ("post", "case", (1,)),
+    "workspace:note": ("post", "case", ()),
     "notices:case_preview": ("get", "case", ()),
     "notices:download": ("get", "notice", ()),
     "notices:acknowledge": ("post", "notice", ()),
@@ -105,6 +114,11 @@ def _state(world, objects):
             Payment.objects.filter(case=case).count(),
             Refund.objects.get(pk=objects["refund"].pk).status,
             Notice.objects.filter(case=case).count(),
+            ContactLogEntry.objects.count(),
+            PaymentPromise.objects.count(),
+            CaseLease.objects.count(),
+            CallTask.objects.count(),
+            ContactPoint.objects.filter(marked_wrong_at__isnull=False).count(),
         )
 
 
@@ -123,7 +137,8 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "received_on": "2026-01-06", "amount": "10", "method": "transfer", "reason": "x",
         "step": "ordonnance", "on": "2026-01-06",
         "refunded_on": "2026-01-07", "plan-TOTAL_FORMS": "1", "plan-INITIAL_FORMS": "0",
-        "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", **factories.once(),
+        "plan-0-due_on": "2099-01-01", "plan-0-amount": "10", "outcome": "no_answer",
+        "text": "x", "decision": "reject", "due_on": "2099-01-01", **factories.once(),
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])
@@ -141,6 +156,14 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "workspace:judicial_step",
         "workspace:deadline_done",
         "workspace:refund_refunded",
+        "workspace:review",
+        "workspace:leave",
+        "workspace:call_start",
+        "workspace:outcome",
+        "workspace:promise",
+        "workspace:third_party",
+        "workspace:contact_wrong",
+        "workspace:note",
     ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(
