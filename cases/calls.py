@@ -206,6 +206,7 @@ def call_outcome_record(
             case=case, transition="open_dispute", actor=agent, reason=reason
         )
     queues.case_release(case=case, agent=agent)
+    queues.priorities_refresh(cases=Case.objects.filter(pk=case.pk))  # its last contact moved
     return attempt
 
 

@@ -21,8 +21,7 @@ from typing import Any
 from django.db import connection
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from cases.models import Case, CaseEvent, CaseState, ClosureCode
 from collectio.models import Agency, User
@@ -555,7 +554,9 @@ def _callback(p: dict[str, Any]) -> str:
 _CALL_OUTCOMES = {
     "no_answer": gettext_lazy("Call to the debtor: no answer."),
     "wrong_number": gettext_lazy("Call to the debtor: the number is not the debtor's."),
-    "third_party": gettext_lazy("Call to the debtor: a third party answered; nothing was disclosed."),
+    "third_party": gettext_lazy(
+        "Call to the debtor: a third party answered; nothing was disclosed."
+    ),
     "promise": gettext_lazy("Call to the debtor: promise to pay."),
     "plan_proposed": gettext_lazy("Call to the debtor: a payment plan was proposed."),
     "dispute": gettext_lazy("Call to the debtor: the debtor disputes the claim."),

@@ -351,6 +351,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     promises_broken = models.PositiveSmallIntegerField(
         _("promises to pay broken"), default=0, db_default=0
     )
+    # The queues' order (cases.queues): the score as computed on ``priority_on``, refreshed each
+    # morning and whenever an agent's work changes one of its parts.
+    priority = models.PositiveSmallIntegerField(_("priority"), default=0, db_default=0)
+    priority_on = models.DateField(_("priority computed on"), null=True, blank=True)
 
     objects = TenantManager()
     creditor_path = "creditor"
@@ -387,6 +391,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["agency", "state"], name="case_agency_state_idx"),
             # The work queue's order (workspace case list), read off the index at any size.
             models.Index(fields=["agency", "next_action_at", "-opened_at"], name="case_queue_idx"),
+            # The agents' queues, highest priority first, read off the index at any size.
+            models.Index(fields=["agency", "-priority", "id"], name="case_priority_idx"),
+            models.Index(fields=["agency", "priority_on"], name="case_priority_on_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,14 +2,21 @@
 
 A queue is a named filter on cases registered by the app that knows the data it reads (calls and
 reviews here, confirmations in dunning, promises and instalments in payments, letters in
-notices), so this module, below them, never imports them. Within a queue cases are ordered by a
-priority score made of parts an agent can read on each row (:data:`PRIORITY_PARTS`):
+notices), so this module, below them, never imports them. A filter names its cases as
+``pk__in`` a query on the table that drives it (open call tasks, promises…), which PostgreSQL
+reads once off that table's index, whatever the number of cases. Within a queue cases are
+ordered by a priority score made of parts an agent can read on each row (:data:`PRIORITY_PARTS`):
 
 - amount: 1 point per 250 € of principal still due, at most 40;
 - age: 1 point per 30 days since the earliest due date, at most 20;
 - promises broken: 15 points each, at most 30;
 - no contact: 1 point per 2 days since the last call or contact, at most 15 (15 if never);
 - limitation: from 90 days before the earliest limitation date, up to 30 points as it nears.
+
+The total is stored on the case with the day it was computed (``priority``, ``priority_on``) so a
+queue is read highest first off an index at a million cases; the parts are recomputed on each
+row shown. A payment recorded since the morning shows in the parts at once and in the order the
+next morning.
 
 "Next case" hands the top case of a queue to one agent: the row is locked with
 ``SELECT … FOR UPDATE SKIP LOCKED`` and a :class:`CaseLease` written with an upsert that only
@@ -28,7 +35,6 @@ from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import (
     DateField,
-    DateTimeField,
     Exists,
     F,
     Func,
@@ -40,7 +46,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Greatest, Least
+from django.db.models.functions import Greatest, Least, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -175,20 +181,13 @@ class _DaysBetween(Func):
     output_field = IntegerField()
 
 
-class _DaysSince(Func):
-    """Whole days from a timestamp to ``now``."""
-
-    arg_joiner = " - "
-    template = "FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400)::integer"
-    output_field = IntegerField()
-
-
 def _int(value: int) -> Value:
     return Value(value, output_field=IntegerField())
 
 
-def priority_expressions(*, today: date, now: datetime) -> dict[str, Any]:
-    """The score's parts as SQL expressions over the case row; ``priority`` is their sum."""
+def priority_expressions(*, today: date) -> dict[str, Any]:
+    """The score's parts on ``today`` as SQL expressions over the case row (whole days, so the
+    score holds for the day); ``priority`` is their sum."""
     on = Value(today, output_field=DateField())
     parts = {
         "p_amount": Least(
@@ -208,10 +207,7 @@ def priority_expressions(*, today: date, now: datetime) -> dict[str, Any]:
         "p_contact": SqlCase(
             When(last_contact_at__isnull=True, then=_int(15)),
             default=Least(
-                Greatest(
-                    _DaysSince(Value(now, output_field=DateTimeField()), F("last_contact_at")) / 2,
-                    _int(0),
-                ),
+                Greatest(_DaysBetween(on, TruncDate("last_contact_at")) / 2, _int(0)),
                 _int(15),
             ),
             output_field=IntegerField(),
@@ -226,8 +222,11 @@ def priority_expressions(*, today: date, now: datetime) -> dict[str, Any]:
             output_field=IntegerField(),
         ),
     }
-    total = sum((F(name) for name in parts), start=_int(0))
-    return {**parts, "priority": total}
+    return parts
+
+
+def _score(today: date) -> Any:
+    return sum(priority_expressions(today=today).values(), start=_int(0))
 
 
 PRIORITY_PARTS = (
@@ -252,8 +251,41 @@ def priority_parts(case: Case) -> list[dict[str, Any]]:
 
 
 def with_priority(cases: QuerySet[Case], *, now: datetime | None = None) -> QuerySet[Case]:
+    """The score's parts on each row, for the agent to read beside the stored total."""
+    return cases.annotate(**priority_expressions(today=timezone.localdate(now or timezone.now())))
+
+
+def priorities_refresh(*, cases: QuerySet[Case], today: date | None = None) -> int:
+    """Store today's score on these cases (one UPDATE): the queues are read in that order off
+    ``case_priority_idx``. The beat does every open case each morning; an agent's outcome, a
+    promise kept or broken redo their case; a queue redoes its rows not yet scored today."""
+    today = today or timezone.localdate()
+    return cases.order_by().update(priority=_score(today), priority_on=today)
+
+
+def _stale(cases: QuerySet[Case], today: date) -> QuerySet[Case]:
+    return cases.filter(Q(priority_on__isnull=True) | Q(priority_on__lt=today))
+
+
+def queue_priorities_refresh(
+    *, membership: Membership, key: str, now: datetime | None = None
+) -> int:
+    """Score the queue's cases not scored today (new cases, or all of them before the
+    morning's refresh ran), so its order is today's. The queue page calls it; "next case" reads
+    the order as stored, so that claims never wait on a refresh."""
     now = now or timezone.now()
-    return cases.annotate(**priority_expressions(today=timezone.localdate(now), now=now))
+    stale = _stale(queue_cases(membership=membership, key=key, now=now), timezone.localdate(now))
+    # Rows another transaction holds (a claim, an outcome) are left for the next read: never wait
+    # on them, never hold them long (its own short transaction, before the page is read).
+    with transaction.atomic():
+        free = stale.select_for_update(skip_locked=True, of=("self",)).values("pk")
+        return priorities_refresh(cases=Case.objects.filter(pk__in=free))
+
+
+def agency_priorities_refresh(*, agency_id: int, today: date) -> int:
+    """The morning's pass over an agency's open cases (the beat, after the promises' check)."""
+    cases = Case.objects.filter(agency_id=agency_id).exclude(state__in=TERMINAL_STATES)
+    return priorities_refresh(cases=cases, today=today)
 
 
 def live_leases(now: datetime) -> QuerySet[CaseLease]:
@@ -322,7 +354,7 @@ def case_claim_next(
         queue_cases(membership=membership, key=key, now=now), filters or QueueFilters()
     )
     candidates = (
-        with_priority(free.exclude(Exists(live_leases(now))), now=now)
+        free.exclude(Exists(live_leases(now)))
         .order_by("-priority", "pk")
         .select_for_update(skip_locked=True, of=("self",))
     )
@@ -360,12 +392,9 @@ def case_release(*, case: Case, agent: User) -> None:
 # --- the queues this app knows ------------------------------------------------------------------
 def _calls_due(context: QueueContext) -> Q:
     due = CallTask.objects.filter(
-        case=OuterRef("pk"),
-        agency_id=context.agency_id,
-        status=CallTask.Status.OPEN,
-        due_at__lte=context.now,
+        agency_id=context.agency_id, status=CallTask.Status.OPEN, due_at__lte=context.now
     )
-    return Exists(due) & ~Q(state__in=TERMINAL_STATES)
+    return Q(pk__in=due.values("case_id")) & ~Q(state__in=TERMINAL_STATES)
 
 
 register_queue(

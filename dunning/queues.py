@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.queues import Queue, QueueContext, register_queue
@@ -10,13 +10,10 @@ from dunning.models import StepExecution
 
 
 def _awaiting(context: QueueContext) -> Q:
-    return Exists(
-        StepExecution.objects.filter(
-            case=OuterRef("pk"),
-            agency_id=context.agency_id,
-            status=StepExecution.Status.AWAITING_CONFIRMATION,
-        )
+    awaiting = StepExecution.objects.filter(
+        agency_id=context.agency_id, status=StepExecution.Status.AWAITING_CONFIRMATION
     )
+    return Q(pk__in=awaiting.values("case_id"))
 
 
 register_queue(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import TERMINAL_STATES
@@ -16,23 +16,25 @@ from notices.models import Channel, Notice
 ACKNOWLEDGEMENT_EXPECTED_DAYS = 5
 
 
-def _notices(context: QueueContext) -> object:
-    return Notice.objects.filter(case=OuterRef("pk"), agency_id=context.agency_id)
+def _notices(context: QueueContext) -> QuerySet[Notice]:
+    return Notice.objects.filter(agency_id=context.agency_id, case__isnull=False)
+
+
+def _cases(notices: QuerySet[Notice]) -> Q:
+    return Q(pk__in=notices.values("case_id")) & ~Q(state__in=TERMINAL_STATES)
 
 
 def _returned(context: QueueContext) -> Q:
     """Returned since the last contact: a call (or an e-mail received) takes it off the queue."""
-    returned = _notices(context).filter(bounced_at__isnull=False)
-    unseen = returned.filter(
-        Q(bounced_at__gt=OuterRef("last_contact_at")) | Q(case__last_contact_at__isnull=True)
+    unseen = _notices(context).filter(
+        Q(bounced_at__gt=F("case__last_contact_at"))
+        | Q(bounced_at__isnull=False, case__last_contact_at__isnull=True)
     )
-    return Exists(unseen) & ~Q(state__in=TERMINAL_STATES)
+    return _cases(unseen)
 
 
 def _failed(context: QueueContext) -> Q:
-    return Exists(_notices(context).filter(status=Notice.Status.FAILED)) & ~Q(
-        state__in=TERMINAL_STATES
-    )
+    return _cases(_notices(context).filter(status=Notice.Status.FAILED))
 
 
 def _awaiting_acknowledgement(context: QueueContext) -> Q:
@@ -42,7 +44,7 @@ def _awaiting_acknowledgement(context: QueueContext) -> Q:
         acknowledged_on__isnull=True,
         sent_at__lt=context.now - timedelta(days=ACKNOWLEDGEMENT_EXPECTED_DAYS),
     )
-    return Exists(waiting) & ~Q(state__in=TERMINAL_STATES)
+    return _cases(waiting)
 
 
 register_queue(

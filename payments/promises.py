@@ -19,7 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import calls, events
+from cases import calls, events, queues
 from cases import services as case_services
 from cases.models import ACTIVE_STATES, TERMINAL_STATES, Case, CaseState, transition_blockers
 from collectio.models import User
@@ -136,6 +136,7 @@ def promise_settle(*, promise: PaymentPromise, today: date) -> str:
     promise.save(update_fields=["status", "resolved_on"])
     if case.state not in TERMINAL_STATES:
         _resume(case)
+    queues.priorities_refresh(cases=Case.objects.filter(pk=case.pk))
     return promise.status
 
 

@@ -6,7 +6,7 @@ against what was received since the plan was agreed); this app's money rules dec
 
 from __future__ import annotations
 
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -15,13 +15,13 @@ from payments.models import Payment, PaymentPlan, PaymentPromise, PlanInstalment
 
 
 def _promises(context: QueueContext) -> Q:
-    promises = PaymentPromise.objects.filter(case=OuterRef("pk"), agency_id=context.agency_id)
+    promises = PaymentPromise.objects.filter(agency_id=context.agency_id)
     due = promises.filter(status=PaymentPromise.Status.PENDING, due_on__lte=context.today)
     # Broken and nobody has called since: a call (any outcome) takes it off the queue.
     broken = promises.filter(status=PaymentPromise.Status.BROKEN).filter(
         Q(case__last_contact_at__isnull=True) | Q(case__last_contact_at__date__lt=F("resolved_on"))
     )
-    return Exists(due) | Exists(broken)
+    return Q(pk__in=due.values("case_id")) | Q(pk__in=broken.values("case_id"))
 
 
 def _instalments_missed(context: QueueContext) -> Q:
@@ -41,16 +41,14 @@ def _instalments_missed(context: QueueContext) -> Q:
         .values("total")
     )
     behind = (
-        PaymentPlan.objects.filter(
-            case=OuterRef("pk"), agency_id=context.agency_id, status=PaymentPlan.Status.ACTIVE
-        )
+        PaymentPlan.objects.filter(agency_id=context.agency_id, status=PaymentPlan.Status.ACTIVE)
         .annotate(
             fell_due=Coalesce(Subquery(fell_due, output_field=money), Value(0, money)),
             received=Coalesce(Subquery(received, output_field=money), Value(0, money)),
         )
         .filter(fell_due__gt=F("received"))
     )
-    return Exists(behind)
+    return Q(pk__in=behind.values("case_id"))
 
 
 register_queue(

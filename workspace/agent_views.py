@@ -77,6 +77,7 @@ def queue_list(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request, membership, request.GET)
     key, filters = _filters(form)
     now = timezone.now()
+    queues.queue_priorities_refresh(membership=membership, key=key, now=now)
     context = {
         "form": form,
         "current": queues.QUEUES[key],

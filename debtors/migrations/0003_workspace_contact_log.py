@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0015_workspace_leases_and_outcomes'),
+        ('cases', '0014_creditor_plan_settlement_bounds'),
         ('collectio', '0010_workspace_call_policy'),
         ('debtors', '0002_french_labels'),
         ('dunning', '0008_deadlines'),

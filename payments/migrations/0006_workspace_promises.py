@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0015_workspace_leases_and_outcomes'),
+        ('cases', '0014_creditor_plan_settlement_bounds'),
         ('collectio', '0010_workspace_call_policy'),
         ('payments', '0005_payment_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -159,6 +159,7 @@ def test_a_broken_promise_resumes_escalation_and_requeues_the_case(calling, tues
     assert "was not kept (100,00\u00a0€ received); collection resumes" in _sentences(case)[-2]
     membership = calling.agent.membership
     assert list(queues.queue_cases(membership=membership, key="promises")) == [case]
+    assert case.priority == Case.objects.get(pk=case.pk).priority > 0  # scored when it broke
     row = queues.queue_page(membership=membership, key="promises", filters=queues.QueueFilters())
     assert {p["label"]: p["points"] for p in queues.priority_parts(row[0])}["Broken promises"] == 15
     tuesday.move_to(datetime(2026, 5, 27, 10, 0, tzinfo=PARIS))

@@ -29,9 +29,9 @@ def test_the_score_is_the_sum_of_its_readable_parts(calling):
         last_contact_at=datetime(2026, 5, 13, 10, tzinfo=PARIS),  # 6 days: 3 points
         limitation_date=date(2026, 6, 18),  # 30 days left: 20 points
     )
-    row = queues.queue_page(
-        membership=calling.agent.membership, key="calls", filters=queues.QueueFilters()
-    )[0]
+    membership = calling.agent.membership
+    assert queues.queue_priorities_refresh(membership=membership, key="calls") == 1
+    row = queues.queue_page(membership=membership, key="calls", filters=queues.QueueFilters())[0]
     parts = {str(p["label"]): p["points"] for p in queues.priority_parts(row)}
     assert parts == {
         "Amount": 10, "Age": 3, "Broken promises": 15, "No contact": 3, "Limitation": 20,
@@ -44,6 +44,7 @@ def test_the_queue_is_ordered_by_priority_and_filtered(calling):
     big = case_to_call(calling.creditor, principal=Decimal("9000.00"), name="Gros Client SA")
     other = case_to_call(calling.other_creditor, principal=Decimal("5000.00"))
     membership = calling.agent.membership
+    queues.queue_priorities_refresh(membership=membership, key="calls")
 
     def page(**filters):
         rows = queues.queue_page(
