@@ -7,4 +7,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import queues  # noqa: F401  (registers this app's queues)
+        from cases import calls, queues  # noqa: F401  (its queues, its transition hooks)

@@ -217,3 +217,17 @@ def contact_point_mark_wrong(*, case: Case, contact_point: ContactPoint) -> None
     ContactPoint.objects.filter(pk=contact_point.pk, marked_wrong_at__isnull=True).update(
         marked_wrong_at=timezone.now()
     )
+
+
+# A case that ends, goes to court or is disputed is not called any more: its calls are closed.
+CALLS_END_ON = ("mark_paid", "mark_settled", "close", "withdraw", "reject", "hand_off")
+
+
+def _close_calls(*, case: Case, **transition: object) -> None:
+    CallTask.objects.filter(case=case, status=CallTask.Status.OPEN).update(
+        status=CallTask.Status.DONE, done_at=timezone.now()
+    )
+
+
+for _name in (*CALLS_END_ON, "open_dispute"):
+    case_services.on_transition(_name)(_close_calls)

@@ -50,7 +50,7 @@ from django.db.models.functions import Greatest, Least, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import TERMINAL_STATES, Case, CaseLease, CaseState, Claim
+from cases.models import Case, CaseLease, CaseState, Claim
 from collectio.access import visible
 from collectio.models import Membership, User
 from debtors.models import CallTask, ContactPoint
@@ -70,11 +70,26 @@ class QueueContext:
 
 @dataclass(frozen=True)
 class Queue:
+    """A queue: either ``members``, a filter on cases, or ``rows``, the rows of the table that
+    drives it (with a ``case_id``), counted on that table alone."""
+
     key: str
     label: Any
     position: int
-    members: Callable[[QueueContext], Q]
+    members: Callable[[QueueContext], Q] | None = None
+    rows: Callable[[QueueContext], QuerySet[Any]] | None = None
     help: Any = ""
+
+    def cases(self, context: QueueContext) -> Q:
+        if self.rows is not None:
+            return Q(pk__in=self.rows(context).values("case_id"))
+        assert self.members is not None, self.key
+        return self.members(context)
+
+    def count(self, base: QuerySet[Case], context: QueueContext) -> int:
+        if self.rows is not None:
+            return self.rows(context).order_by().values("case_id").distinct().count()
+        return base.filter(self.cases(context)).count()
 
 
 QUEUES: dict[str, Queue] = {}
@@ -108,14 +123,15 @@ def queue_cases(
     queue = QUEUES[key]
     if membership is None:
         return Case.objects.none()
-    return _staff_cases(membership).filter(queue.members(_context(membership, now)))
+    return _staff_cases(membership).filter(queue.cases(_context(membership, now)))
 
 
 def queue_counts(*, membership: Membership, now: datetime | None = None) -> list[tuple[Queue, int]]:
-    """Each queue with how many cases are in it now (one count per queue, on its index)."""
+    """Each queue with how many cases are in it now (one count per queue, on the index of the
+    table that drives it)."""
     context = _context(membership, now)
     base = _staff_cases(membership).order_by()
-    return [(queue, base.filter(queue.members(context)).count()) for queue in queues()]
+    return [(queue, queue.count(base, context)) for queue in queues()]
 
 
 # --- filters and search ---------------------------------------------------------------------
@@ -283,9 +299,9 @@ def queue_priorities_refresh(
 
 
 def agency_priorities_refresh(*, agency_id: int, today: date) -> int:
-    """The morning's pass over an agency's open cases (the beat, after the promises' check)."""
-    cases = Case.objects.filter(agency_id=agency_id).exclude(state__in=TERMINAL_STATES)
-    return priorities_refresh(cases=cases, today=today)
+    """The morning's pass over an agency's cases (the beat, after the promises' check): all of
+    them, so that a queue's stale rows are only the cases opened since."""
+    return priorities_refresh(cases=Case.objects.filter(agency_id=agency_id), today=today)
 
 
 def live_leases(now: datetime) -> QuerySet[CaseLease]:
@@ -390,11 +406,11 @@ def case_release(*, case: Case, agent: User) -> None:
 
 
 # --- the queues this app knows ------------------------------------------------------------------
-def _calls_due(context: QueueContext) -> Q:
-    due = CallTask.objects.filter(
+def _calls_due(context: QueueContext) -> QuerySet[CallTask]:
+    """Open call tasks due now (a case that ends or is disputed closes its tasks: calls.py)."""
+    return CallTask.objects.filter(
         agency_id=context.agency_id, status=CallTask.Status.OPEN, due_at__lte=context.now
     )
-    return Q(pk__in=due.values("case_id")) & ~Q(state__in=TERMINAL_STATES)
 
 
 register_queue(
@@ -402,7 +418,7 @@ register_queue(
         key="calls",
         label=_("Calls due"),
         position=10,
-        members=_calls_due,
+        rows=_calls_due,
         help=_("Scenario calls and callbacks the debtors asked for, due now."),
     )
 )

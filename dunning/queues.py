@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from cases.queues import Queue, QueueContext, register_queue
 from dunning.models import StepExecution
 
 
-def _awaiting(context: QueueContext) -> Q:
-    awaiting = StepExecution.objects.filter(
+def _awaiting(context: QueueContext) -> QuerySet[StepExecution]:
+    return StepExecution.objects.filter(
         agency_id=context.agency_id, status=StepExecution.Status.AWAITING_CONFIRMATION
     )
-    return Q(pk__in=awaiting.values("case_id"))
 
 
 register_queue(
@@ -21,7 +20,7 @@ register_queue(
         key="confirmations",
         label=_("Steps to confirm"),
         position=50,
-        members=_awaiting,
+        rows=_awaiting,
         help=_("Automatic steps the scenario asks an agent to confirm before they go ahead."),
     )
 )

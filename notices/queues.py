@@ -20,11 +20,11 @@ def _notices(context: QueueContext) -> QuerySet[Notice]:
     return Notice.objects.filter(agency_id=context.agency_id, case__isnull=False)
 
 
-def _cases(notices: QuerySet[Notice]) -> Q:
-    return Q(pk__in=notices.values("case_id")) & ~Q(state__in=TERMINAL_STATES)
+def _cases(notices: QuerySet[Notice]) -> QuerySet[Notice]:
+    return notices.exclude(case__state__in=TERMINAL_STATES)
 
 
-def _returned(context: QueueContext) -> Q:
+def _returned(context: QueueContext) -> QuerySet[Notice]:
     """Returned since the last contact: a call (or an e-mail received) takes it off the queue."""
     unseen = _notices(context).filter(
         Q(bounced_at__gt=F("case__last_contact_at"))
@@ -33,11 +33,11 @@ def _returned(context: QueueContext) -> Q:
     return _cases(unseen)
 
 
-def _failed(context: QueueContext) -> Q:
+def _failed(context: QueueContext) -> QuerySet[Notice]:
     return _cases(_notices(context).filter(status=Notice.Status.FAILED))
 
 
-def _awaiting_acknowledgement(context: QueueContext) -> Q:
+def _awaiting_acknowledgement(context: QueueContext) -> QuerySet[Notice]:
     waiting = _notices(context).filter(
         channel=Channel.REGISTERED_LETTER,
         status=Notice.Status.SENT,
@@ -52,7 +52,7 @@ register_queue(
         key="returned",
         label=_("Returned mail"),
         position=60,
-        members=_returned,
+        rows=_returned,
         help=_("Letters and e-mails that came back: find another address or call."),
     )
 )
@@ -61,7 +61,7 @@ register_queue(
         key="failed_letters",
         label=_("Failed letters"),
         position=70,
-        members=_failed,
+        rows=_failed,
         help=_("Letters that could not be produced or sent."),
     )
 )
@@ -70,7 +70,7 @@ register_queue(
         key="acknowledgements",
         label=_("Acknowledgements to enter"),
         position=80,
-        members=_awaiting_acknowledgement,
+        rows=_awaiting_acknowledgement,
         help=_(
             "Registered letters sent more than %(days)s days ago without their acknowledgement "
             "date: the deadline counts from it."

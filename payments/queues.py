@@ -6,25 +6,26 @@ against what was received since the plan was agreed); this app's money rules dec
 
 from __future__ import annotations
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import Case
 from cases.queues import Queue, QueueContext, register_queue
 from payments.models import Payment, PaymentPlan, PaymentPromise, PlanInstalment
 
 
-def _promises(context: QueueContext) -> Q:
-    promises = PaymentPromise.objects.filter(agency_id=context.agency_id)
-    due = promises.filter(status=PaymentPromise.Status.PENDING, due_on__lte=context.today)
+def _promises(context: QueueContext) -> QuerySet[PaymentPromise]:
+    due = Q(status=PaymentPromise.Status.PENDING, due_on__lte=context.today)
     # Broken and nobody has called since: a call (any outcome) takes it off the queue.
-    broken = promises.filter(status=PaymentPromise.Status.BROKEN).filter(
-        Q(case__last_contact_at__isnull=True) | Q(case__last_contact_at__date__lt=F("resolved_on"))
+    called_since = Case.objects.filter(
+        pk=OuterRef("case_id"), last_contact_at__date__gte=OuterRef("resolved_on")
     )
-    return Q(pk__in=due.values("case_id")) | Q(pk__in=broken.values("case_id"))
+    broken = Q(status=PaymentPromise.Status.BROKEN) & ~Exists(called_since)
+    return PaymentPromise.objects.filter(Q(agency_id=context.agency_id) & (due | broken))
 
 
-def _instalments_missed(context: QueueContext) -> Q:
+def _instalments_missed(context: QueueContext) -> QuerySet[PaymentPlan]:
     money = DecimalField(max_digits=14, decimal_places=2)
     fell_due = (
         PlanInstalment.objects.filter(plan=OuterRef("pk"), due_on__lt=context.today)
@@ -48,7 +49,7 @@ def _instalments_missed(context: QueueContext) -> Q:
         )
         .filter(fell_due__gt=F("received"))
     )
-    return Q(pk__in=behind.values("case_id"))
+    return behind
 
 
 register_queue(
@@ -56,7 +57,7 @@ register_queue(
         key="promises",
         label=_("Promises due or broken"),
         position=20,
-        members=_promises,
+        rows=_promises,
         help=_("Promises to pay due today, and broken ones nobody has called about since."),
     )
 )
@@ -65,7 +66,7 @@ register_queue(
         key="instalments",
         label=_("Instalments missed"),
         position=25,
-        members=_instalments_missed,
+        rows=_instalments_missed,
         help=_("Payment plans behind their schedule."),
     )
 )

@@ -199,3 +199,13 @@ def test_a_new_case_takes_no_promise(calling):
     calling.case = Case.objects.get(pk=calling.case.pk)
     with pytest.raises(ValidationError, match="Not possible from the state"):
         _promise(calling)
+
+
+def test_a_case_that_ends_is_not_called_any_more(calling):
+    from cases import services
+
+    services.case_transition(
+        case=calling.case, transition="withdraw", actor=calling.agent, reason="Réglé en direct"
+    )
+    assert CallTask.objects.get(case=calling.case).status == CallTask.Status.DONE
+    assert not queues.queue_cases(membership=calling.agent.membership, key="calls").exists()
