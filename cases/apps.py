@@ -7,4 +7,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from cases import handlers, notifications  # noqa: F401  (outbox handlers, event hooks)
+        from cases import calls, handlers, notifications, queues  # noqa: F401  (outbox handlers, event hooks, queues)

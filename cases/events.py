@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connection
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from cases.models import Case, CaseDocument, CaseEvent, CaseState, ClosureCode
 from collectio.models import Agency, User
@@ -346,14 +346,74 @@ def call_task_created(*, case: Case, call_task_id: int) -> CaseEvent | None:
 
 
 def call_logged(
-    *, case: Case, actor: Any, call_task_id: int | None, outcome: str = ""
+    *,
+    case: Case,
+    actor: Any,
+    call_task_id: int | None,
+    outcome: str = "",
+    contact_id: int | None = None,
 ) -> CaseEvent | None:
+    """A call made, with its outcome (``debtors.models.CallOutcome``) and its contact log row."""
     return _write(
         Kind.CALL_LOGGED,
         case=case,
         actor=actor,
-        payload={"call_task_id": call_task_id, "outcome": outcome},
+        payload={"call_task_id": call_task_id, "outcome": outcome, "contact_id": contact_id},
     )
+
+
+def promise_made(
+    *, case: Case, actor: Any, promise_id: int, amount: Decimal, due_on: date
+) -> CaseEvent | None:
+    """The debtor promised to pay ``amount`` by ``due_on``: escalation waits until then."""
+    return _write(
+        Kind.PROMISE_MADE,
+        case=case,
+        actor=actor,
+        payload={"promise_id": promise_id, "amount": amount, "due_on": due_on},
+    )
+
+
+def promise_kept(
+    *, case: Case, promise_id: int, amount: Decimal, due_on: date, paid: Decimal
+) -> CaseEvent | None:
+    return _write(
+        Kind.PROMISE_KEPT,
+        case=case,
+        actor=None,
+        payload={"promise_id": promise_id, "amount": amount, "due_on": due_on, "paid": paid},
+    )
+
+
+def promise_broken(
+    *, case: Case, promise_id: int, amount: Decimal, due_on: date, paid: Decimal
+) -> CaseEvent | None:
+    """The promised date went by without the money: escalation resumes."""
+    return _write(
+        Kind.PROMISE_BROKEN,
+        case=case,
+        actor=None,
+        payload={"promise_id": promise_id, "amount": amount, "due_on": due_on, "paid": paid},
+    )
+
+
+def callback_scheduled(
+    *, case: Case, actor: Any, call_task_id: int, at: datetime, asked_for: datetime
+) -> CaseEvent | None:
+    """The debtor asked to be called back; ``at`` differs from ``asked_for`` when the time asked
+    for was outside the call hours (REQ-F1)."""
+    return _write(
+        Kind.CALLBACK_SCHEDULED,
+        case=case,
+        actor=actor,
+        payload={"call_task_id": call_task_id, "at": at, "asked_for": asked_for},
+    )
+
+
+def plan_proposed(*, case: Case, actor: Any, proposal: str) -> CaseEvent | None:
+    """The debtor proposed a payment plan: reported to the creditor before it is agreed
+    (R124-5, REQ-A7)."""
+    return _write(Kind.PLAN_PROPOSED, case=case, actor=actor, payload={"proposal": proposal})
 
 
 def payment_recorded(
@@ -621,6 +681,32 @@ def _day(value: Any) -> str:
     return text.replace("1 ", "1er ", 1) if french and text.startswith("1 ") else text
 
 
+def _callback(p: dict[str, Any]) -> str:
+    moment = timezone.localtime(datetime.fromisoformat(str(p.get("at"))))
+    return _("The debtor asked to be called back; call planned on %(day)s at %(time)s.") % {
+        "day": _day(moment.date()),
+        "time": formats.time_format(moment, "H:i"),
+    }
+
+
+_CALL_OUTCOMES = {
+    "no_answer": gettext_lazy("Call to the debtor: no answer."),
+    "wrong_number": gettext_lazy("Call to the debtor: the number is not the debtor's."),
+    "third_party": gettext_lazy(
+        "Call to the debtor: a third party answered; nothing was disclosed."
+    ),
+    "promise": gettext_lazy("Call to the debtor: promise to pay."),
+    "plan_proposed": gettext_lazy("Call to the debtor: a payment plan was proposed."),
+    "dispute": gettext_lazy("Call to the debtor: the debtor disputes the claim."),
+    "refusal": gettext_lazy("Call to the debtor: the debtor refuses to pay."),
+    "callback": gettext_lazy("Call to the debtor: asked to be called back."),
+}
+
+
+def _call_logged(p: dict[str, Any]) -> str:
+    return str(_CALL_OUTCOMES.get(p.get("outcome", ""), _("The debtor was called.")))
+
+
 def _state(value: str) -> str:
     return str(CaseState(value).label) if value in CaseState.values else value
 
@@ -826,7 +912,30 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         else _("Formal notice received on %(day)s.") % {"day": _day(p.get("received_on"))}
     ),
     Kind.CALL_TASK_CREATED: lambda p: _("A call to the debtor is planned."),
-    Kind.CALL_LOGGED: lambda p: _("The debtor was called."),
+    Kind.CALL_LOGGED: lambda p: _call_logged(p),
+    Kind.PROMISE_MADE: lambda p: (
+        _("The debtor promised to pay %(amount)s by %(day)s; reminders wait until then.")
+        % {"amount": euros(p.get("amount", "0")), "day": _day(p.get("due_on"))}
+    ),
+    Kind.PROMISE_KEPT: lambda p: (
+        _("The promise to pay %(amount)s by %(day)s was kept.")
+        % {"amount": euros(p.get("amount", "0")), "day": _day(p.get("due_on"))}
+    ),
+    Kind.PROMISE_BROKEN: lambda p: (
+        _(
+            "The promise to pay %(amount)s by %(day)s was not kept (%(paid)s received); "
+            "collection resumes."
+        )
+        % {
+            "amount": euros(p.get("amount", "0")),
+            "day": _day(p.get("due_on")),
+            "paid": euros(p.get("paid", "0")),
+        }
+    ),
+    Kind.CALLBACK_SCHEDULED: _callback,
+    Kind.PLAN_PROPOSED: lambda p: (
+        _("The debtor proposed a payment plan: %(proposal)s") % {"proposal": p.get("proposal", "")}
+    ),
     Kind.PAYMENT: lambda p: (
         _("Payment of %(amount)s received on %(day)s.")
         % {"amount": euros(p.get("amount", "0")), "day": _day(p.get("received_on"))}

@@ -366,6 +366,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
         related_name="+",
         verbose_name=_("next step"),
     )
+    # Two parts of the queues' priority score (cases.queues), kept on the case so the score of a
+    # queue at a million cases is read off the row: the last call made or contact received, and
+    # how many promises to pay were broken.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    promises_broken = models.PositiveSmallIntegerField(
+        _("promises to pay broken"), default=0, db_default=0
+    )
+    # The queues' order (cases.queues): the score as computed on ``priority_on``, refreshed each
+    # morning and whenever an agent's work changes one of its parts.
+    priority = models.PositiveSmallIntegerField(_("priority"), default=0, db_default=0)
+    priority_on = models.DateField(_("priority computed on"), null=True, blank=True)
 
     objects = TenantManager()
     creditor_path = "creditor"
@@ -402,6 +413,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["agency", "state"], name="case_agency_state_idx"),
             # The work queue's order (workspace case list), read off the index at any size.
             models.Index(fields=["agency", "next_action_at", "-opened_at"], name="case_queue_idx"),
+            # The agents' queues, highest priority first, read off the index at any size.
+            models.Index(fields=["agency", "-priority", "id"], name="case_priority_idx"),
+            models.Index(fields=["agency", "priority_on"], name="case_priority_on_idx"),
         ]
 
     def __str__(self) -> str:
@@ -778,6 +792,11 @@ class CaseEvent(models.Model):
         DOCUMENT_ADDED = "document_added", _("Document added")
         PLAN_BROKEN = "plan_broken", _("Payment plan broken")
         SETTLEMENT_AGREED = "settlement_agreed", _("Settlement agreed")
+        PROMISE_MADE = "promise_made", _("Promise to pay")
+        PROMISE_KEPT = "promise_kept", _("Promise to pay kept")
+        PROMISE_BROKEN = "promise_broken", _("Promise to pay broken")
+        CALLBACK_SCHEDULED = "callback_scheduled", _("Callback scheduled")
+        PLAN_PROPOSED = "plan_proposed", _("Payment plan proposed")
 
     class ActorKind(models.TextChoices):
         USER = "user", _("User")
@@ -1005,3 +1024,34 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {', '.join(self.topics)}"
+
+
+class CaseLease(models.Model):
+    """An agent's claim on a case taken from a queue ("next case"): nobody else is handed the
+    case until the agent records an outcome, leaves it, or ``expires_at`` passes."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="lease", verbose_name=_("case")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="case_leases",
+        verbose_name=_("agent"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    objects = TenantManager()
+    creditor_path = None  # the agency's own work: creditor users never see it
+
+    class Meta:
+        verbose_name = _("claim on a case")
+        verbose_name_plural = _("claims on cases")
+        indexes = [models.Index(fields=["agent"], name="case_lease_agent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.agent_id} ({self.expires_at:%H:%M})"

@@ -379,3 +379,12 @@ def case_resume_due_holds(*, on: date) -> int:
                 continue
         resumed += 1
     return resumed
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, actor: User, text: str) -> None:
+    """A note an agent typed on the case; it reads in the timeline as typed."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the note.")})
+    events.note_added(case=case, actor=actor, text=text)

@@ -33,6 +33,10 @@ def _beat_schedule(sender: Celery, **_: object) -> None:
             "task": "dunning.tasks.reference_rates_alert",
             "schedule": crontab(hour=7, minute=0),
         },
+        "payments-promises-check": {
+            "task": "payments.tasks.promises_check",
+            "schedule": crontab(hour=6, minute=30),
+        },
         "notices-print-batches": {
             "task": "notices.tasks.print_batches",
             "schedule": crontab(hour=16, minute=30),

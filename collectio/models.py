@@ -69,6 +69,12 @@ class Agency(PostalAddress):
         ACT_365 = "ACT_365", _("Actual/365")
         ACT_ACT = "ACT_ACT", _("Actual/actual (366 in leap years)")
 
+    class CallPolicy(models.TextChoices):
+        """When agents may call debtors and how often (legal-fr.md REQ-F1, debtors.guardrails)."""
+
+        STANDARD = "standard", _("Standard: Mon-Sat 8:00-20:00, 3 attempts a week")
+        STRICT = "strict", _("Strict (D223-9): Mon-Fri 10:00-13:00 and 14:00-20:00, 4 a month")
+
     class PlanInterest(models.TextChoices):
         """What late interest does while a payment plan is kept; the plan's letter says it."""
 
@@ -116,6 +122,14 @@ class Agency(PostalAddress):
             "Frozen is the usual practice of plans the creditor grants: what the debtor owes is "
             "fixed on the day the plan is agreed. Each plan keeps the rule it was agreed under."
         ),
+    )
+    call_policy = models.CharField(
+        _("call policy"),
+        max_length=10,
+        choices=CallPolicy,
+        default=CallPolicy.STANDARD,
+        db_default=CallPolicy.STANDARD,
+        help_text=_("No Sundays or public holidays either way, in the debtor's local time."),
     )
     require_admin_2fa = models.BooleanField(
         _("two-factor authentication required for administrators"),

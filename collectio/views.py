@@ -85,8 +85,8 @@ def _manual_key(device: Any) -> str:
 # Where each role starts its day: URL names only, so this layer imports no surface.
 HOME_BY_ROLE = {
     Role.CREDITOR_USER: "portal:dashboard",
-    Role.AGENT: "workspace:list",
-    Role.ADMIN: "workspace:list",
+    Role.AGENT: "workspace:queues",
+    Role.ADMIN: "workspace:queues",
 }
 
 

@@ -40,6 +40,7 @@ from collectio.models import Agency, Membership, Role, User
 from collectio.scoping import tenant_scope
 from debtors.models import ContactPoint, Debtor
 from demo.portal import seed_portal
+from demo.workspace import seed_workspace
 from dunning.models import Action, ReferenceRate, Scenario
 from dunning.models import Step as ScenarioStep
 from dunning.reference_rates import load_shipped, next_semester
@@ -806,6 +807,7 @@ def seed_demo() -> SeedResult:
             created += 1
         _seed_first_letters(agency)
         seed_portal(agency)
+        seed_workspace(agency=agency, agents=agents, today=today)
         counts = dict(Case.objects.values_list("state").annotate(n=Count("pk")).order_by())
     return SeedResult(
         agency=agency,

@@ -7,7 +7,7 @@ class DunningConfig(AppConfig):
     verbose_name = _("Dunning")
 
     def ready(self) -> None:
-        from dunning import signals  # noqa: F401
+        from dunning import queues, signals  # noqa: F401  (its queue, its signals)
         from dunning.statement import database_rates
         from law.interest import register_published_rates
 

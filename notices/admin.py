@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from collectio.admin_site import DocumentAdmin, ReadOnlyAdmin, TenantAdmin
+from collectio.admin_site import DocumentAdmin, TenantAdmin
 from notices import services
-from notices.models import CallTask, JudicialDossier, LetterTemplate, Notice, PrintBatch
+from notices.models import JudicialDossier, LetterTemplate, Notice, PrintBatch
 from notices.selectors import LetterBlocked
 
 
@@ -54,12 +54,6 @@ class NoticeAdmin(DocumentAdmin):
 @admin.register(PrintBatch)
 class PrintBatchAdmin(DocumentAdmin):
     list_display = ["created_at", "letter_count", "page_count", "submitted_at"]
-
-
-@admin.register(CallTask)
-class CallTaskAdmin(ReadOnlyAdmin):
-    list_display = ["case", "status", "created_at", "done_at"]
-    list_filter = ["status"]
 
 
 @admin.register(JudicialDossier)

@@ -14,7 +14,7 @@ class NoticesConfig(AppConfig):
         checks.register(check_shipped_letter_templates, "templates")
 
         from cases.events import register_letter_labels
-        from notices import handlers  # noqa: F401  (registers the outbox handlers)
+        from notices import handlers, queues  # noqa: F401  (outbox handlers, queues)
         from notices.models import Channel, LetterKind
 
         register_letter_labels(kinds=LetterKind.choices, channels=Channel.choices)

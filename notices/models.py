@@ -341,42 +341,6 @@ class Notice(models.Model):
         return self.pdf.name if attname == "pdf" else getattr(self, attname)
 
 
-class CallTask(models.Model):
-    """A call an agent must make for a step; its script recalls the first letter (REQ-A6)."""
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("To call")
-        DONE = "done", _("Done")
-
-    agency = models.ForeignKey(
-        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
-    )
-    case = models.ForeignKey(
-        "cases.Case", on_delete=models.CASCADE, related_name="call_tasks", verbose_name=_("case")
-    )
-    step_execution = models.OneToOneField(
-        "dunning.StepExecution",
-        on_delete=models.PROTECT,
-        related_name="call_task",
-        verbose_name=_("step execution"),
-    )
-    script = models.TextField(_("call script"))
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-
-    objects = TenantManager()
-    creditor_path = "case__creditor"
-
-    class Meta:
-        verbose_name = _("call task")
-        verbose_name_plural = _("call tasks")
-        ordering = ["created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.get_status_display()}"
-
-
 class JudicialDossier(models.Model):
     """The bundle handed to the judicial partner, and the injonction-de-payer data (REQ-E4)."""
 

@@ -30,6 +30,7 @@ from collectio.money import euros
 from collectio.outbox import outbox_put, reconnecting
 from collectio.references import next_reference
 from collectio.services import config_change_record
+from debtors.models import CallTask
 from dunning.models import Action, StepExecution
 from dunning.models import Channel as StepChannel
 from dunning.selectors import rate_missing_message
@@ -43,7 +44,6 @@ from notices.channels import sms as sms_channel
 from notices.linter import debt_wording_in_preview, validate_wording
 from notices.models import (
     POSTAL_CHANNELS,
-    CallTask,
     Channel,
     LetterKind,
     LetterTemplate,
@@ -890,19 +890,6 @@ def post_webhook_apply(
 def email_bounce_webhook_apply(*, notice: Notice, delivery_id: str, reason: str) -> Notice:
     _delivery_once(notice, delivery_id, "email_bounce")
     return notice_record_bounce(notice=notice, reason=reason)
-
-
-@transaction.atomic
-def call_task_done(*, task: CallTask, actor: User | None) -> CallTask:
-    """An agent made the call; what was said goes in the debtor's contact log."""
-    task = CallTask.objects.select_for_update().get(pk=task.pk)
-    if task.status != CallTask.Status.OPEN:
-        raise ValidationError(_("This call task is already done."))
-    task.status = CallTask.Status.DONE
-    task.done_at = timezone.now()
-    task.save(update_fields=["status", "done_at"])
-    events.call_logged(case=task.case, actor=actor, call_task_id=task.pk)
-    return task
 
 
 # --- letter templates: the agency's wording, versioned ----------------------------------------

@@ -7,4 +7,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from payments import handlers  # noqa: F401  (registers the outbox handlers)
+        from payments import handlers, queues  # noqa: F401  (outbox handlers, queues)

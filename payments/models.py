@@ -680,3 +680,77 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.amount} €"
+
+
+class PaymentPromise(models.Model):
+    """A debtor's promise on the phone to pay an amount by a date (issue 10).
+
+    While it is pending the case's escalation is paused (the case is on hold); the day after its
+    date ``payments.promises.promises_check`` finds it kept (payments since it was made reach its
+    amount) or broken: a broken promise resumes the escalation and puts the case back in the
+    queue, and counts in the case's priority.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("promise", "Pending")
+        KEPT = "kept", pgettext_lazy("promise", "Kept")
+        BROKEN = "broken", pgettext_lazy("promise", "Broken")
+        CANCELLED = "cancelled", pgettext_lazy("promise", "Cancelled")
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="+", verbose_name=_("agency")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="promises", verbose_name=_("case")
+    )
+    amount = models.DecimalField(
+        _("amount promised"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    due_on = models.DateField(_("promised for"))
+    made_on = models.DateField(_("made on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    resolved_on = models.DateField(_("kept or broken on"), null=True, blank=True)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TenantManager()
+    creditor_path = "case__creditor"
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["agency", "status", "due_on"], name="promise_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="pending"),
+                name="promise_one_pending_per_case",
+                violation_error_message=_("This case already has a promise to pay pending."),
+            ),
+            models.CheckConstraint(
+                name="promise_amount_positive",
+                violation_error_message=_("A promise must be for an amount above zero."),
+                condition=models.Q(amount__gt=0),
+            ),
+            models.CheckConstraint(
+                name="promise_due_after_made",
+                violation_error_message=_("A promise cannot be for a day before it was made."),
+                condition=models.Q(due_on__gte=models.F("made_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.amount} € ({self.due_on})"

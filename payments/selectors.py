@@ -7,18 +7,20 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.utils import timezone
 
 from cases.models import TERMINAL_STATES, Case, Creditor
 from collectio.access import Principal, visible
-from collectio.models import Agency
+from collectio.models import Agency, User
 from collectio.money import CENT, ZERO, to_money
-from debtors.models import Debtor
+from debtors.models import CallTask, ContactLogEntry, Debtor
 from dunning.statement import InterestPause, PaymentTerms, case_statement
 from payments import bankfiles
 from payments.models import (
@@ -27,6 +29,7 @@ from payments.models import (
     LedgerEntry,
     Payment,
     PaymentPlan,
+    PaymentPromise,
     PlanInstalment,
     Refund,
     Remittance,
@@ -515,3 +518,109 @@ def money_by_month(
         MonthFigures(r["month"], r["collected"], r["refunded"], r["remitted"], r["commission"])
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    calls: int
+    reached: int
+    promises: int
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    """An agent's own work over a period: what "my day" shows."""
+
+    calls: int
+    reached: int
+    promises_made: int
+    promises_kept: int
+    collected: Decimal
+    days: list[DayFigures]
+
+
+def agent_figures(*, agency_id: int, agent: User, start: date, end: date) -> AgentFigures:
+    """Calls made, debtors reached, promises taken and kept from ``start`` to ``end`` included,
+    and the money received on the agent's kept promises (since each was made)."""
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(start, datetime.min.time(), zone)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    calls = ContactLogEntry.objects.filter(
+        agency_id=agency_id,
+        agent=agent,
+        channel=ContactLogEntry.Channel.PHONE,
+        direction=ContactLogEntry.Direction.OUTBOUND,
+        at__gte=since,
+        at__lt=until,
+    )
+    per_day = {
+        row["day"]: row
+        for row in calls.annotate(day=TruncDate("at", tzinfo=zone))
+        .values("day")
+        .annotate(calls=Count("pk"), reached=Count("pk", filter=Q(reached=True)))
+    }
+    promises = PaymentPromise.objects.filter(agency_id=agency_id, made_by=agent)
+    made = dict(
+        promises.filter(made_on__range=(start, end))
+        .values_list("made_on")
+        .annotate(n=Count("pk"))
+        .values_list("made_on", "n")
+    )
+    kept = promises.filter(status=PaymentPromise.Status.KEPT, resolved_on__range=(start, end))
+    promised = kept.filter(case=OuterRef("case"), made_on__lte=OuterRef("received_on"))
+    collected = (
+        Payment.objects.filter(agency_id=agency_id, received_on__lte=end)
+        .filter(Exists(promised))
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    days = []
+    day = start
+    while day <= end:
+        row = per_day.get(day, {})
+        days.append(
+            DayFigures(
+                day=day,
+                calls=row.get("calls", 0),
+                reached=row.get("reached", 0),
+                promises=made.get(day, 0),
+            )
+        )
+        day += timedelta(days=1)
+    return AgentFigures(
+        calls=sum(d.calls for d in days),
+        reached=sum(d.reached for d in days),
+        promises_made=sum(d.promises for d in days),
+        promises_kept=kept.count(),
+        collected=to_money(collected or ZERO),
+        days=days,
+    )
+
+
+def agent_callbacks_due(*, agency_id: int, agent: User, today: date) -> QuerySet[CallTask]:
+    """The callbacks this agent scheduled that fall today or are overdue."""
+    zone = timezone.get_current_timezone()
+    return (
+        CallTask.objects.filter(
+            agency_id=agency_id,
+            created_by=agent,
+            kind=CallTask.Kind.CALLBACK,
+            status=CallTask.Status.OPEN,
+            due_at__lt=datetime.combine(today + timedelta(days=1), datetime.min.time(), zone),
+        )
+        .select_related("case__debtor")
+        .order_by("due_at")
+    )
+
+
+def agent_promises_due(*, agency_id: int, agent: User, today: date) -> QuerySet[PaymentPromise]:
+    return (
+        PaymentPromise.objects.filter(
+            agency_id=agency_id,
+            made_by=agent,
+            status=PaymentPromise.Status.PENDING,
+            due_on__lte=today,
+        )
+        .select_related("case__debtor")
+        .order_by("due_on")
+    )

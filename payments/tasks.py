@@ -1,25 +1,33 @@
-"""Celery entry points of the money rules: thin, each agency in its own scope."""
+"""Celery entry points of the money rules and the agents' morning: thin, each agency in its own
+scope."""
 
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from cases.models import Creditor
+from cases.queues import agency_priorities_refresh
 from collectio.celery import app
-from collectio.models import Agency
-from collectio.scoping import tenant_scope
+from dunning.tasks import _in_every_agency
 from payments import services
+from payments.promises import promises_check
 
 log = logging.getLogger(__name__)
 
 
-def _agency_ids() -> list[int]:
-    with scopes_disabled():  # the agency list is a cross-tenant read, said so
-        return list(Agency.objects.values_list("pk", flat=True))
+def _remittances_of(*, agency_id: int, today: date) -> int:
+    prepared = 0
+    for creditor in Creditor.objects.filter(agency_id=agency_id).order_by("pk"):
+        try:
+            prepared += (
+                services.remittance_prepare(creditor=creditor, on=today, actor=None) is not None
+            )
+        except ValidationError as refused:
+            log.warning("remittance of creditor %s not prepared: %s", creditor.pk, refused)
+    return prepared
 
 
 @app.task(name="payments.tasks.remittances")
@@ -27,26 +35,23 @@ def remittances() -> int:
     """Weekly (beat): prepare each creditor's remittance of what was collected since the last,
     well inside the month R124-6 allows. A creditor that cannot be paid (no IBAN on the agency)
     is logged and skipped, the others go ahead. Returns the number of remittances prepared."""
-    prepared = 0
-    today = timezone.localdate()
-    for agency_id in _agency_ids():
-        with tenant_scope(agency_id):
-            for creditor in Creditor.objects.filter(agency_id=agency_id).order_by("pk"):
-                try:
-                    prepared += (
-                        services.remittance_prepare(creditor=creditor, on=today, actor=None)
-                        is not None
-                    )
-                except ValidationError as refused:
-                    log.warning("remittance of creditor %s not prepared: %s", creditor.pk, refused)
-    return prepared
+    return _in_every_agency(_remittances_of)
 
 
 @app.task(name="payments.tasks.payment_plans")
 def payment_plans() -> int:
     """Daily (beat): break the plans whose instalment stayed short past the grace period."""
-    broken = 0
-    for agency_id in _agency_ids():
-        with tenant_scope(agency_id):
-            broken += services.payment_plans_check(agency_id=agency_id, today=timezone.localdate())
-    return broken
+    return _in_every_agency(services.payment_plans_check)
+
+
+def _morning(*, agency_id: int, today: date) -> int:
+    settled = promises_check(agency_id=agency_id, today=today)
+    agency_priorities_refresh(agency_id=agency_id, today=today)
+    return settled
+
+
+@app.task(name="payments.tasks.promises_check")
+def promises_check_task() -> int:
+    """Daily, before the agents start: promises whose date went by are kept or broken (broken
+    ones resume escalation), then every open case's priority is scored for the day."""
+    return _in_every_agency(_morning)

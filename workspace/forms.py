@@ -8,8 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import CLOSE_CODES
+from cases.models import CLOSE_CODES, CaseState
 from cases.services import REASON_REQUIRED
+from debtors.models import CallOutcome
 from dunning.models import JudicialStep
 from payments.models import Payment, Refund
 from payments.selectors import Instalment
@@ -137,3 +138,145 @@ class JudicialStepForm(forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text=_("For a service not made to the debtor in person: the first act that was."),
     )
+
+
+class BootstrapForm(forms.Form):
+    """Fields drawn with Bootstrap's classes, marked ``is-invalid`` when they have an error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self._mark_invalid()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._mark_invalid()
+
+    def _mark_invalid(self) -> None:
+        for name in self._errors or {}:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                css = widget.attrs.get("class", "")
+                if "is-invalid" not in css:
+                    widget.attrs["class"] = f"{css} is-invalid".strip()
+                widget.attrs["aria-invalid"] = "true"
+
+
+class QueueFilterForm(BootstrapForm):
+    """The queue page's filters (GET): each narrows the queue, none is required."""
+
+    queue = forms.ChoiceField(label=_("Queue"), required=False)
+    creditor = forms.ModelChoiceField(label=_("Creditor"), queryset=None, required=False)
+    agent = forms.ModelChoiceField(label=_("Agent"), queryset=None, required=False)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    min_amount = forms.DecimalField(
+        label=_("Principal from (€)"), min_value=Decimal("0"), required=False, decimal_places=2
+    )
+    max_amount = forms.DecimalField(
+        label=_("Principal up to (€)"), min_value=Decimal("0"), required=False, decimal_places=2
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Reference, name, SIREN, phone or invoice number"),
+    )
+
+    def __init__(
+        self, *args: Any, queues: list[Any], creditors: Any, agents: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].choices = [(q.key, q.label) for q in queues]
+        self.fields["creditor"].queryset = creditors
+        self.fields["creditor"].empty_label = _("All creditors")
+        self.fields["agent"].queryset = agents
+        self.fields["agent"].empty_label = _("All agents")
+        self.fields["agent"].label_from_instance = lambda user: user.get_full_name() or user.email
+        self.fields["state"].choices = [("", _("All states")), *CaseState.choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("min_amount"), data.get("max_amount")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_amount", _("The upper bound is below the lower one."))
+        return data
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """``<input type="datetime-local">``, which reads and writes ``2026-12-02T14:30`` only."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class OutcomeForm(BootstrapForm):
+    """One call's outcome; the details only the outcomes that need them ask for."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallOutcome.choices)
+    contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    callback_at = forms.DateTimeField(
+        label=_("Call back on"),
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    reason = forms.CharField(
+        label=_("What the debtor disputes"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    summary = forms.CharField(
+        label=_("What the debtor proposes"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class PromiseForm(BootstrapForm):
+    amount = forms.DecimalField(
+        label=_("Amount promised (€)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    due_on = forms.DateField(label=_("Paid by"), widget=DateInput())
+    contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, auto_id="id_promise_%s", **kwargs)
+        self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+
+class NoteForm(BootstrapForm):
+    text = forms.CharField(
+        label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReviewForm(BootstrapForm):
+    """The decision on a new case: accept (collection starts) or decline, saying why."""
+
+    DECISIONS = (("accept", _("Accept")), ("reject", _("Decline")))
+
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS)
+    reason = forms.CharField(
+        label=_("Reason given to the creditor"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Tell the creditor why the case is declined."))
+        return data

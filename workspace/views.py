@@ -42,6 +42,7 @@ from workspace.forms import (
     RefundForm,
     TransitionForm,
 )
+from workspace.panels import agent_panels
 
 # A payment plan is agreed with its schedule (case_plan_agree), never in one click.
 PLAN = "agree_plan"
@@ -77,6 +78,7 @@ def _detail_context(
     available = list(case.get_available_user_state_transitions(request.user))
     bound = {action_form.transition: action_form} if action_form else {}
     return {
+        **(agent_panels(request, case) if staff else {}),
         "case": case,
         "statement": statement,
         "statement_error": statement_error,
@@ -98,10 +100,20 @@ def _detail_context(
         "claims": claims,
         "events": selectors.case_timeline(case=case),
         "failed_effects": selectors.case_failed_effects(case=case) if staff else [],
-        "actions": [
-            {"transition": t, "form": bound.get(t.name) or TransitionForm(transition=t.name)}
-            for t in available
-            if t.name != PLAN
+        "action_groups": [
+            (
+                label,
+                [
+                    {
+                        "transition": action.transition,
+                        "blockers": action.blockers,
+                        "form": bound.get(action.transition.name)
+                        or TransitionForm(transition=action.transition.name),
+                    }
+                    for action in actions
+                ],
+            )
+            for label, actions in selectors.case_actions(case=case, user=request.user)
         ],
         "plan_formset": (plan_formset or InstalmentFormSet(prefix=PLAN_PREFIX))
         if any(t.name == PLAN for t in available)

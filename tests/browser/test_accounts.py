@@ -22,7 +22,7 @@ def code_for(key: str) -> str:
 
 def test_agent_enrols_an_authenticator_then_logs_in_with_a_code(world, live_server, page):
     log_in(page, live_server.url, world.agent.email)
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/cases/queues/")
     page.click("a[data-account]")
     page.click("a[href='/account/two-factor/']")
     assert page.locator("[data-qr] svg").count() == 1

@@ -18,7 +18,8 @@ def test_agent_logs_in_finds_the_case_in_the_queue_and_escalates_it(world, live_
         case = factories.new_case(world.creditor, state=CaseState.REMINDER)
     log_in(page, live_server.url, world.agent.email)
 
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/cases/queues/")  # agents start on their queues
+    page.click("nav >> text=Tous les dossiers")
     page.click(f"text={case.reference}")
     page.click("button[data-transition=escalate]")
 

@@ -50,7 +50,7 @@ def test_agent_records_an_overpayment_and_withdraws_with_a_reason(
         case = factories.new_case(world.creditor, state=CaseState.REMINDER)
         owed = case_statement(case, on=timezone.localdate()).outstanding
     log_in(page, live_server.url, world.agent.email)
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/cases/queues/")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     assert page.input_value("#id_received_on")  # filled, in the ISO form the browser reads
     _shot(page, "1-case-page")
@@ -100,7 +100,7 @@ def test_agent_agrees_a_plan_with_its_schedule(world, current_rates, live_server
         balance = case_statement(case, on=timezone.localdate()).outstanding
     half = (balance / 2).quantize(Decimal("0.01"))
     log_in(page, live_server.url, world.agent.email)
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/cases/queues/")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.click("#payment-plan summary")
     soon = timezone.localdate() + timedelta(days=30)

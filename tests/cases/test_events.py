@@ -3,7 +3,7 @@ one sentence a creditor understands."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -98,6 +98,42 @@ WRITE_AND_READ = {
     "call_logged": (
         lambda c, w: events.call_logged(case=c, actor=w.agent, call_task_id=3),
         "Le débiteur a été appelé.",
+    ),
+    "promise_made": (
+        lambda c, w: events.promise_made(
+            case=c, actor=w.agent, promise_id=1, amount=Decimal("300"), due_on=date(2026, 5, 26)
+        ),
+        f"Le débiteur a promis de payer 300,00{NBSP}€ d’ici le 26 mai 2026 ; les relances "
+        "attendent cette date.",
+    ),
+    "promise_kept": (
+        lambda c, w: events.promise_kept(
+            case=c, promise_id=1, amount=Decimal("300"), due_on=date(2026, 5, 26),
+            paid=Decimal("300"),
+        ),
+        f"La promesse de payer 300,00{NBSP}€ d’ici le 26 mai 2026 a été tenue.",
+    ),
+    "promise_broken": (
+        lambda c, w: events.promise_broken(
+            case=c, promise_id=1, amount=Decimal("300"), due_on=date(2026, 5, 1),
+            paid=Decimal("100"),
+        ),
+        f"La promesse de payer 300,00{NBSP}€ d’ici le 1er mai 2026 n’a pas été tenue "
+        f"(100,00{NBSP}€ reçus) ; le recouvrement reprend.",
+    ),
+    "callback_scheduled": (
+        lambda c, w: events.callback_scheduled(
+            case=c, actor=w.agent, call_task_id=3,
+            at=datetime(2026, 5, 21, 15, 0, tzinfo=UTC),
+            asked_for=datetime(2026, 5, 21, 15, 0, tzinfo=UTC),
+        ),
+        "Le débiteur a demandé à être rappelé ; appel prévu le 21 mai 2026 à 17:00.",
+    ),
+    "plan_proposed": (
+        lambda c, w: events.plan_proposed(
+            case=c, actor=w.agent, proposal="200 € par mois pendant 6 mois"
+        ),
+        "Le débiteur a proposé un échéancier : 200 € par mois pendant 6 mois",
     ),
     "payment": (
         lambda c, w: events.payment_recorded(
@@ -299,3 +335,23 @@ def test_each_variant_of_the_deadline_and_plan_sentences(alpha_scope, write, sen
     event = CaseEvent.objects.filter(case=case).latest("pk")
     with translation.override("fr"):
         assert events.describe(event) == sentence
+
+
+@pytest.mark.parametrize(
+    ("outcome", "sentence"),
+    [
+        ("no_answer", "Appel au débiteur : pas de réponse."),
+        ("wrong_number", "Appel au débiteur : le numéro n’est pas le sien."),
+        ("third_party", "Appel au débiteur : un tiers a répondu ; rien n’a été divulgué."),
+        ("promise", "Appel au débiteur : promesse de paiement."),
+        ("plan_proposed", "Appel au débiteur : un échéancier a été proposé."),
+        ("dispute", "Appel au débiteur : le débiteur conteste la créance."),
+        ("refusal", "Appel au débiteur : le débiteur refuse de payer."),
+        ("callback", "Appel au débiteur : demande à être rappelé."),
+    ],
+)
+def test_each_call_outcome_reads_as_its_own_sentence(alpha_scope, outcome, sentence):
+    case = factories.new_case(alpha_scope.creditor)
+    events.call_logged(case=case, actor=alpha_scope.agent, call_task_id=None, outcome=outcome)
+    with translation.override("fr"):
+        assert events.describe(CaseEvent.objects.get(case=case, kind="call_logged")) == sentence

@@ -17,13 +17,14 @@ from django_scopes import scopes_disabled
 
 from api.models import ApiKey, WebhookDelivery, WebhookSubscription
 from cases.access import access_case
-from cases.models import Case, CaseDocument, CaseEvent, CaseImport, Creditor, IntakeDraft
+from cases.models import Case, CaseDocument, CaseEvent, CaseImport, CaseLease, Creditor, IntakeDraft
 from collectio.access import access, visible
 from collectio.models import AgencyDocument, ConfigChange, Invitation, Membership, Role, User
 from collectio.scoping import tenant_scope
+from debtors.models import CallTask, ContactLogEntry, ContactPoint
 from dunning.models import Deadline, Scenario, StepExecution
 from notices.models import Channel, LetterKind, LetterTemplate, LetterTemplateVersion, Notice
-from payments.models import BankLine, BankStatement, Payment, Refund, Remittance
+from payments.models import BankLine, BankStatement, Payment, PaymentPromise, Refund, Remittance
 from tests import factories
 
 NAMESPACES = ("workspace", "notices", "dunning", "api", "backoffice", "portal")
@@ -37,6 +38,14 @@ ROUTES = {
     "workspace:handoff_approve": ("post", "case", ()),
     "workspace:judicial_step": ("post", "case", ()),
     "workspace:deadline_done": ("post", "deadline", ()),
+    "workspace:review": ("post", "case", ()),
+    "workspace:leave": ("post", "case", ()),
+    "workspace:call_start": ("post", "case", (1,)),
+    "workspace:outcome": ("post", "case", ()),
+    "workspace:promise": ("post", "case", ()),
+    "workspace:third_party": ("get", "case", ()),
+    "workspace:contact_wrong": ("post", "case", (1,)),
+    "workspace:note": ("post", "case", ()),
     "notices:case_preview": ("get", "case", ()),
     "notices:download": ("get", "notice", ()),
     "notices:acknowledge": ("post", "notice", ()),
@@ -216,6 +225,11 @@ def _state(world, objects):
             CaseDocument.objects.filter(case=case).count(),
             IntakeDraft.objects.filter(pk=objects["draft"].pk).count(),
             CaseImport.objects.get(pk=objects["import"].pk).status,
+            ContactLogEntry.objects.count(),
+            PaymentPromise.objects.count(),
+            CaseLease.objects.count(),
+            CallTask.objects.count(),
+            ContactPoint.objects.filter(marked_wrong_at__isnull=False).count(),
         )
 
 
@@ -239,6 +253,7 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "legal_name": "Changed", f"m{world.agent.membership.pk}-role": "admin", "active": "0",
         "name": "Copie", "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
         "until": "2099-01-01", "kind": "other",
+        "outcome": "no_answer", "text": "x", "decision": "reject", "due_on": "2099-01-01",
     }  # fmt: skip
     for pk in (alpha_objects[kind].pk, alpha_objects[kind].pk + 10_000):
         url = reverse(route, args=[pk, *extra])
@@ -266,6 +281,14 @@ def test_outsiders_get_404_as_for_a_missing_id(world, alpha_objects, client, out
         "backoffice:money:remittance_executed",
         "backoffice:money:remittance_pain001",
         "backoffice:money:remittance_statement",
+        "workspace:review",
+        "workspace:leave",
+        "workspace:call_start",
+        "workspace:outcome",
+        "workspace:promise",
+        "workspace:third_party",
+        "workspace:contact_wrong",
+        "workspace:note",
     ],
 )
 def test_staff_only_routes_are_404_for_the_cases_own_creditor_user(

@@ -24,16 +24,15 @@ from api.models import WebhookDelivery as ApiDelivery
 from cases import models as case_models
 from cases import selectors
 from cases.access import access_case
-from cases.models import Case, CaseEvent, CaseState, Claim, Creditor
+from cases.models import Case, CaseEvent, CaseLease, CaseState, Claim, Creditor
 from collectio.access import visible
 from collectio.models import Agency, AgencyDocument, ConfigChange, Invitation, Role, User
 from collectio.outbox import OutboxMessage
 from collectio.scoping import tenant_scope
 from collectio.submissions import FormSubmission
-from debtors.models import ContactPoint, Debtor
+from debtors.models import CallTask, ContactLogEntry, ContactPoint, Debtor
 from dunning.models import Deadline, ReferenceRate, Scenario, StepExecution
 from notices.models import (
-    CallTask,
     Channel,
     JudicialDossier,
     LetterKind,
@@ -49,6 +48,7 @@ from payments.models import (
     LedgerEntry,
     Payment,
     PaymentPlan,
+    PaymentPromise,
     PlanInstalment,
     Refund,
     Remittance,
@@ -185,9 +185,19 @@ def _populate(agency: Agency, creditor: Creditor, name: str) -> Case:
             agency=agency, case=case, kind=Deadline.Kind.REMITTANCE, starts_on=date(2026, 1, 5),
             due_on=date(2026, 2, 5), amount=Decimal("10.00"), payment_id=payment.pk,
         )  # fmt: skip
-        CallTask.objects.create(
+        task = CallTask.objects.create(
             agency=agency, case=case, step_execution=execution, script="Appeler le débiteur."
         )
+        ContactLogEntry.objects.create(
+            agency=agency, debtor=debtor, case=case, call_task=task, channel="phone",
+            direction="outbound", outcome="no_answer",
+        )  # fmt: skip
+        user = User.objects.filter(membership__agency=agency).first()
+        CaseLease.objects.create(agency=agency, case=case, agent=user, expires_at=timezone.now())
+        PaymentPromise.objects.create(
+            agency=agency, case=case, amount=Decimal("10.00"), due_on=date(2026, 1, 9),
+            made_on=date(2026, 1, 5),
+        )  # fmt: skip
         batch = PrintBatch.objects.create(agency=agency)
         notice = Notice.objects.create(
             agency=agency, creditor=creditor, case=case, kind=LetterKind.FIRST_REMINDER,

@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
+from cases import queues
 from cases.models import CaseEvent
 from collectio.models import Agency
-from debtors.models import ContactPoint
+from debtors.models import CallTask, ContactPoint
 from dunning.models import Scenario, StepExecution
 from notices import services
-from notices.models import CallTask, Channel, LetterKind, Notice
+from notices.models import Channel, LetterKind, Notice
 from tests.notices.conftest import b1_case
 
 pytestmark = pytest.mark.time_machine(date(2026, 3, 2))  # in 2026-S1, whose rates are loaded
@@ -70,8 +71,8 @@ def test_default_scenario_steps_produce_their_channels_once(
     task = CallTask.objects.get()
     assert task.step_execution == call and task.status == CallTask.Status.OPEN
     assert f"premier courrier référencé {email.reference} du 02/03/2026" in task.script
-    services.call_task_done(task=task, actor=scoped.agent)
-    assert CallTask.objects.get().status == CallTask.Status.DONE
+    # The call waits in the agents' calls queue (its outcomes: tests/workspace).
+    assert list(queues.queue_cases(membership=scoped.agent.membership, key="calls")) == [case]
 
 
 def test_a_blocked_step_leaves_a_failed_notice_and_an_event(
