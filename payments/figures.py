@@ -13,6 +13,10 @@ from cases.models import TERMINAL_STATES, Case, CaseState
 from collectio.access import Principal, visible
 from collectio.money import ZERO, to_money
 from payments.models import Payment
+from payments.selectors import money_figures
+
+# The ledger's figures run from the beginning: no movement is older than the product.
+SINCE_EVER = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class CreditorFigures:
     entrusted: Decimal
     recovered: Decimal  # collected by the agency
     received_directly: Decimal  # declared by the creditor
+    remitted: Decimal  # transferred to the creditor (net of commission), from the ledger
+    held: Decimal  # collected for the creditor and not yet remitted, from the ledger
     in_progress: Decimal  # principal still due on open cases
     cases: int
     open_cases: int
@@ -90,10 +96,13 @@ def creditor_figures(*, principal: Principal, today: date) -> CreditorFigures:
         )
 
     days = totals["days"]
+    ledger = money_figures(principal=principal, start=SINCE_EVER, end=today)
     return CreditorFigures(
         entrusted=entrusted,
         recovered=recovered,
         received_directly=direct,
+        remitted=to_money(sum((line.remitted for line in ledger), ZERO)),
+        held=to_money(sum((line.funds_held for line in ledger), ZERO)),
         in_progress=to_money(totals["in_progress"] or ZERO),
         cases=totals["count"],
         open_cases=totals["open"],

@@ -23,9 +23,10 @@ from cases.notifications import CREDITOR_NOTIFICATION
 from cases.services import case_resume_due_holds
 from collectio.money import euros
 from collectio.outbox import OutboxMessage
+from collectio.scoping import tenant_scope
 from dunning.statement import case_statement
 from payments.models import Payment
-from payments.services import payment_record
+from payments.services import payment_record, remittance_mark_executed, remittance_prepare
 from tests import factories
 from tests.outbox import run_outbox
 from tests.portal.conftest import PDF
@@ -205,6 +206,23 @@ def test_the_dashboard_adds_up_the_creditors_figures(creditor_client, world):
     assert euros(Decimal("777")) not in html
     assert "25.0 %" in html
     assert 'data-chart="chart-months"' in html and 'id="chart-months"' in html
+
+
+def test_the_dashboard_says_what_was_remitted_and_what_is_held(creditor_client, world):
+    """Read from the ledger: a remittance executed, then a payment not remitted yet."""
+    case = factories.new_case(world.creditor, state=CaseState.REMINDER, principal=Decimal("1000"))
+    with scopes_disabled(), tenant_scope(world.agency.pk):
+        pay = dict(case=case, method="transfer", actor=world.agent)
+        payment_record(amount=Decimal("250"), received_on=date(2026, 5, 2), **pay)
+        remittance = remittance_prepare(creditor=world.creditor, on=date(2026, 5, 9), actor=None)
+        remittance_mark_executed(
+            remittance=remittance, executed_on=date(2026, 5, 9), actor=world.admin
+        )
+        payment_record(amount=Decimal("100"), received_on=date(2026, 5, 9), **pay)
+    html = creditor_client.get(reverse("portal:dashboard")).content.decode()
+    remitted = html.split('data-figure="remitted">')[1].split("</div>")[0]
+    assert remittance.net > 0
+    assert euros(remittance.net) in remitted and euros(Decimal("100")) in remitted
 
 
 def test_payment_emails_go_to_the_users_who_subscribe(world, mailoutbox):
