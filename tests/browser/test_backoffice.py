@@ -45,7 +45,7 @@ def test_an_admin_invites_an_agent_who_accepts_and_logs_in(world, live_server, p
     invitee.fill("#id_new_password1", PASSWORD)
     invitee.fill("#id_new_password2", PASSWORD)
     invitee.click("text=Créer mon compte")
-    invitee.wait_for_url("**/cases/")
+    invitee.wait_for_url("**/cases/queues/")
     assert "ines.martin@alpha.fr" in invitee.inner_text("nav")
     with scopes_disabled():
         membership = Membership.objects.select_related("user").get(
@@ -55,7 +55,7 @@ def test_an_admin_invites_an_agent_who_accepts_and_logs_in(world, live_server, p
 
     invitee.click("text=Se déconnecter")
     log_in(invitee, live_server.url, "ines.martin@alpha.fr", PASSWORD)
-    invitee.wait_for_url("**/cases/")
+    invitee.wait_for_url("**/cases/queues/")
     assert invitee.goto(live_server.url + path).status == 404  # the link is spent
     invitee.context.close()
 

@@ -34,7 +34,7 @@ def test_agent_imports_a_statement_and_records_the_unmatched_line(
             account_iban=world.agency.collection_iban, on=today,
         ))  # fmt: skip
     log_in(page, live_server.url, world.agent.email)
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/cases/queues/")
     page.goto(f"{live_server.url}/backoffice/money/statements/")
     page.set_input_files("input[type=file]", str(file))
     page.click("main form button[type=submit]")
