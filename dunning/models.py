@@ -230,6 +230,10 @@ class Step(models.Model):
         return f"{self.position}. {self.get_action_display()}"
 
     @property
+    def channel_labels(self) -> list[str]:
+        return [str(Channel(c).label) for c in self.channels if c in Channel.values]
+
+    @property
     def transition(self) -> str:
         return ACTION_TRANSITION[Action(self.action)]
 

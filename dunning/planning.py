@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dunning.models import Action, Channel, DelayUnit, Step
+from dunning.models import Action, DelayUnit, Step
 from law.calendar import FrenchCalendar, debtor_deadline
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -39,10 +39,6 @@ class PlannedStep:
     step: Step
     on: date
     deadline: date | None = None  # a formal notice's last day to pay
-
-    @property
-    def channel_labels(self) -> list[str]:
-        return [str(Channel(c).label) for c in self.step.channels if c in Channel.values]
 
 
 def scenario_schedule(
