@@ -34,6 +34,7 @@ from payments.models import (
     Refund,
     Remittance,
     RemittanceItem,
+    Settlement,
 )
 
 
@@ -624,3 +625,8 @@ def agent_promises_due(*, agency_id: int, agent: User, today: date) -> QuerySet[
         .select_related("case__debtor")
         .order_by("due_on")
     )
+
+
+def settlement_awaiting(*, case: Case) -> Settlement | None:
+    """The settlement beyond the convention's bounds that waits for the creditor's answer."""
+    return case.settlements.filter(status=Settlement.Status.AWAITING_APPROVAL).first()

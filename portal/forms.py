@@ -397,6 +397,16 @@ class HandoffForm(BootstrapMixin, forms.Form):
     )
 
 
+class SettlementAnswerForm(BootstrapMixin, forms.Form):
+    """The creditor's answer to a settlement the agency negotiated beyond the convention."""
+
+    decision = forms.ChoiceField(
+        label=_("Your answer"),
+        choices=[("approve", _("I accept this settlement")), ("refuse", _("I refuse it"))],
+        widget=forms.RadioSelect,
+    )
+
+
 class DirectPaymentForm(BootstrapMixin, forms.Form):
     """A payment the debtor made to the creditor directly."""
 

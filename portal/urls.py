@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<int:pk>/handoff-approval/", views.case_handoff, name="case_handoff"),
     path("cases/<int:pk>/hold/", views.case_hold, name="case_hold"),
     path("cases/<int:pk>/withdraw/", views.case_withdraw, name="case_withdraw"),
+    path("cases/<int:pk>/settlement/", views.case_settlement, name="case_settlement"),
     path("cases/<int:pk>/documents/", views.case_document, name="case_document"),
     path("cases/<int:pk>/direct-payment/", views.case_payment, name="case_payment"),
     path("documents/<int:pk>/", views.document_download, name="document_download"),

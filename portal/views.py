@@ -43,6 +43,7 @@ from payments import services as payment_services
 from payments.figures import creditor_figures
 from payments.models import Payment
 from payments.next_step import case_next_step, handoff_approval_asked
+from payments.selectors import settlement_awaiting
 from portal.forms import (
     CaseFilterForm,
     ClaimFormSet,
@@ -55,6 +56,7 @@ from portal.forms import (
     IntakeForms,
     NotificationForm,
     ReasonForm,
+    SettlementAnswerForm,
 )
 
 PAGE_SIZE = 25
@@ -443,6 +445,8 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "can_withdraw": open_case,
         "can_declare_payment": open_case,
         "handoff_form": forms.get("handoff_form") or HandoffForm(),
+        "settlement": settlement_awaiting(case=case),
+        "settlement_form": forms.get("settlement_form") or SettlementAnswerForm(),
         "hold_form": forms.get("hold_form") or HoldForm(),
         "withdraw_form": forms.get("withdraw_form") or ReasonForm(auto_id="id_withdraw_%s"),
         "document_form": forms.get("document_form") or DocumentForm(),
@@ -536,6 +540,26 @@ def case_hold(request: HttpRequest, pk: int) -> HttpResponse:
             until=form.cleaned_data["until"],
         ),
         done=_("Case put on hold."),
+    )
+
+
+@login_required
+@require_POST
+def case_settlement(request: HttpRequest, pk: int) -> HttpResponse:
+    form = SettlementAnswerForm(request.POST)
+
+    def answer(case: Case) -> None:
+        settlement = settlement_awaiting(case=case)
+        if settlement is None:
+            raise ValidationError(_("No settlement is waiting for your answer on this case."))
+        payment_services.settlement_approve(
+            settlement=settlement,
+            actor=request.user,
+            approve=form.cleaned_data["decision"] == "approve",
+        )
+
+    return _act(
+        request, pk, form=form, name="settlement", write=answer, done=_("Your answer was recorded.")
     )
 
 

@@ -33,6 +33,17 @@ def _bounds(field: forms.Field, earliest: date | None) -> None:
         field.widget.attrs["min"] = earliest.isoformat()
 
 
+class SettlementForm(forms.Form):
+    """A reduced amount the debtor offers to close the case (the convention decides who agrees)."""
+
+    amount = forms.DecimalField(
+        label=_("Amount offered (€)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=_("Why accept less"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount (€)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2

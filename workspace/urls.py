@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/transition/<str:name>/", views.case_transition_view, name="transition"),
     path("<int:pk>/payment-plan/", views.case_plan_agree, name="plan_agree"),
     path("<int:pk>/payments/", views.case_payment_create, name="payment_create"),
+    path("<int:pk>/settlement/", views.case_settlement_propose, name="settlement_propose"),
     path("<int:pk>/handoff-approval/", views.case_handoff_approve, name="handoff_approve"),
     path("<int:pk>/judicial-steps/", views.case_judicial_step, name="judicial_step"),
     path("deadlines/", views.deadline_list, name="deadlines"),

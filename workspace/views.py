@@ -34,12 +34,13 @@ from notices.selectors import LetterBlocked
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments.access import access_refund
-from payments.models import Refund
+from payments.models import Refund, Settlement
 from workspace.forms import (
     InstalmentFormSet,
     JudicialStepForm,
     PaymentForm,
     RefundForm,
+    SettlementForm,
     TransitionForm,
 )
 from workspace.panels import agent_panels
@@ -69,6 +70,7 @@ def _detail_context(
     plan_formset: Any = None,
     refund_form: RefundForm | None = None,
     judicial_form: JudicialStepForm | None = None,
+    settlement_form: SettlementForm | None = None,
 ) -> dict[str, Any]:
     """The case page; a form given here is the one just sent back with its errors."""
     statement, statement_error = _statement(case)
@@ -88,6 +90,10 @@ def _detail_context(
             earliest=min((c.invoice_date for c in claims), default=None),
         ),
         "can_record_payment": staff and case.state not in TERMINAL_STATES,
+        "settlement_form": settlement_form or SettlementForm(),
+        "settlement": case.settlements.filter(status__in=Settlement.OPEN).first()
+        if staff
+        else None,
         "can_approve_handoff": (
             case.state == CaseState.FORMAL_NOTICE
             and case.handoff_approved_at is None
@@ -276,6 +282,32 @@ def case_payment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Payment recorded."))
             return redirect("workspace:detail", pk=pk)
     return _page(request, pk, status=400, payment_form=form)
+
+
+@login_required
+@require_POST
+def case_settlement_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    """The debtor offers less to close the case: agreed at once within the convention's bounds,
+    otherwise put to the creditor in its portal."""
+    case = _get_case(request, pk)
+    if not request.membership.is_agency_staff:
+        raise Http404
+    form = SettlementForm(request.POST)
+    if form.is_valid():
+        try:
+            proposed = _once(
+                request,
+                lambda: payment_services.settlement_propose(
+                    case=case, actor=request.user, **form.cleaned_data
+                ),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if proposed:
+                messages.success(request, _("Settlement recorded."))
+            return redirect("workspace:detail", pk=pk)
+    return _page(request, pk, status=400, settlement_form=form)
 
 
 @login_required
