@@ -43,6 +43,11 @@ class SettlementForm(forms.Form):
         label=_("Why accept less"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Beside the payment form on the case screen: its own ids, never two #id_amount.
+        kwargs.setdefault("auto_id", "id_settlement_%s")
+        super().__init__(*args, **kwargs)
+
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(

@@ -48,6 +48,9 @@ def test_an_offer_within_the_convention_is_agreed_at_once(client, world):
 def test_a_bad_offer_is_refused_on_the_page_and_nothing_is_written(client, world):
     case = factories.new_case(world.creditor, state=CaseState.REMINDER, principal=Decimal("1000"))
     client.force_login(world.agent)
+    page = client.get(reverse("workspace:detail", args=[case.pk])).content.decode()
+    assert page.count('id="id_amount"') == 1  # the payment's; the offer has its own ids
+    assert 'id="id_settlement_amount"' in page
     too_much = _offer(client, case, "5000")
     assert too_much.status_code == 400
     assert "below what is owed" in too_much.content.decode()
