@@ -128,7 +128,7 @@ class ReadOnlyAdmin(TenantAdmin):
 
 class DocumentAdmin(ReadOnlyAdmin):
     """Rows with a stored PDF: the file opens through the admin's own access check (its
-    scoped queryset and view permission), never from a /media/ URL."""
+    scoped queryset and view permission), never from a public media URL."""
 
     document_field = "pdf"
 

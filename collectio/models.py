@@ -456,7 +456,7 @@ class ConfigChange(models.Model):
 class AgencyDocument(models.Model):
     """The proof of a REQ-A1 prerequisite: the insurance certificate, the bank's attestation of
     the dedicated account, the prosecutor's receipt of the declaration. Served only through
-    an access-checked view, never from /media/."""
+    an access-checked view, never from a public media URL."""
 
     class Kind(models.TextChoices):
         INSURANCE = "insurance", _("Professional liability insurance certificate")

@@ -46,28 +46,29 @@ def sweep_agency_task(*, agency_id: int) -> dict[str, int]:
     return vars(sweep_agency(agency_id=agency_id))
 
 
-def _in_every_agency(raise_alerts: Callable[..., int]) -> int:
-    """Run a daily alert service in each agency's scope (the agency list is a cross-tenant
-    read, said so); the number of alerts written."""
+def in_every_agency(service: Callable[..., int]) -> int:
+    """Run a daily service in each agency's scope (the agency list is a cross-tenant read, said
+    so) with ``agency_id`` and ``today``; the sum of what each run counted. Every beat task of
+    the apps above goes through here."""
     with scopes_disabled():
         agency_ids = list(Agency.objects.values_list("pk", flat=True))
     written = 0
     for agency_id in agency_ids:
         with tenant_scope(agency_id):
-            written += raise_alerts(agency_id=agency_id, today=timezone.localdate())
+            written += service(agency_id=agency_id, today=timezone.localdate())
     return written
 
 
 @app.task(name="dunning.tasks.prescription_alerts")
 def prescription_alerts() -> int:
     """Daily: raise the D-90 and D-30 limitation alerts of every agency."""
-    return _in_every_agency(services.prescription_alerts_raise)
+    return in_every_agency(services.prescription_alerts_raise)
 
 
 @app.task(name="dunning.tasks.deadline_alerts")
 def deadline_alerts() -> int:
     """Daily: the D-7 and D-1 alerts of every agency's tracked deadlines, and the missed ones."""
-    return _in_every_agency(services.deadline_alerts_raise)
+    return in_every_agency(services.deadline_alerts_raise)
 
 
 @app.task(name="dunning.tasks.reference_rates_alert")

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from cases.models import Creditor
 from cases.queues import agency_priorities_refresh
 from collectio.celery import app
-from dunning.tasks import _in_every_agency
+from dunning.tasks import in_every_agency
 from payments import services
 from payments.promises import promises_check
 
@@ -35,13 +35,13 @@ def remittances() -> int:
     """Weekly (beat): prepare each creditor's remittance of what was collected since the last,
     well inside the month R124-6 allows. A creditor that cannot be paid (no IBAN on the agency)
     is logged and skipped, the others go ahead. Returns the number of remittances prepared."""
-    return _in_every_agency(_remittances_of)
+    return in_every_agency(_remittances_of)
 
 
 @app.task(name="payments.tasks.payment_plans")
 def payment_plans() -> int:
     """Daily (beat): break the plans whose instalment stayed short past the grace period."""
-    return _in_every_agency(services.payment_plans_check)
+    return in_every_agency(services.payment_plans_check)
 
 
 def _morning(*, agency_id: int, today: date) -> int:
@@ -54,4 +54,4 @@ def _morning(*, agency_id: int, today: date) -> int:
 def promises_check_task() -> int:
     """Daily, before the agents start: promises whose date went by are kept or broken (broken
     ones resume escalation), then every open case's priority is scored for the day."""
-    return _in_every_agency(_morning)
+    return in_every_agency(_morning)
